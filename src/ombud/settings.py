@@ -1,0 +1,26 @@
+"""One typed Settings object, built at the edge (CLI, ASGI factory) and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Ombud's configuration, read from ``OMBUD_*`` environment variables (DESIGN §2)."""
+
+    model_config = SettingsConfigDict(env_prefix="OMBUD_", extra="ignore", frozen=True)
+
+    register: Path = Path("ombud.yaml")
+    database_url: str = "sqlite:///./ombud.db"
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    mail_url: str = "file:./outbox"
+    allowed_origins: list[str] = []
+    worker: Literal["inline", "celery"] = "inline"
+    broker_url: str | None = None
+    #: Set by `ombud demo`: a throwaway secret is acceptable there and only there.
+    demo: bool = False
