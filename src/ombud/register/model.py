@@ -246,6 +246,9 @@ class Activity(Model):
     direct_marketing: bool = False
     retention: Retention | None = None
     consent: ActivityConsent | None = None
+    #: Whether personnummer is processed: None infers it from the categories; false states
+    #: that this activity does not use the personnummer its categories can hold.
+    personnummer: bool | None = None
     #: Why personnummer is needed here (IMY: only with consent or when "klart motiverat").
     personnummer_justification: Text | None = None
     #: Meaningful information about the logic of automated decisions and profiling.
@@ -377,6 +380,8 @@ class Notice(Model):
     other_notices: list[OtherNotice] = Field(default_factory=list)
     updated: dt.date
     published: dt.date | None = None
+    #: The statement introducing the change history.
+    history_intro: Text | None = None
     history: list[HistoryEntry] = Field(default_factory=list)
 
 

@@ -1,0 +1,60 @@
+"""`create_app(settings)`: the web app, built from settings with nothing done at import."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from ombud import __version__, store
+from ombud.settings import Settings
+from ombud.web import privacy
+from ombud.web.registry import RegisterSource
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for ``settings``: loads the register and opens the store.
+
+    Raises RegisterError when the register does not load and StoreError when
+    the database is missing its migrations.
+    """
+    if settings.secret_key is None and not settings.demo:
+        raise ValueError("OMBUD_SECRET_KEY is required outside the demo")
+    engine = store.make_engine(settings.database_url)
+    store.check_current(engine)
+    source = RegisterSource(settings.register, engine)
+
+    app = FastAPI(
+        title="Ombud",
+        version=__version__,
+        description="Privacy operations under the GDPR: the published notice, the privacy "
+        "portal and the API.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.register = source
+    app.include_router(privacy.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """Liveness and readiness: the database answers and a register is served."""
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return {"status": "ok", "register_version": source.current().version}
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
