@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ombud.register.errors import Problem, RegisterError
@@ -75,6 +75,12 @@ def loads(content: str, file: str = "<register>", base: Path | None = None) -> L
     yaml = YAML(typ="rt")
     try:
         document = yaml.load(content)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise RegisterError(
+            [Problem(file, mark.line + 1 if mark else 1, "YML001", "error",
+                     f"YAML: {exc.problem}; remove or rename one of the two keys")]
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -120,16 +126,10 @@ def _plain(node: Any, path: PathKey, positions: dict[PathKey, tuple[int, int]]) 
             positions[(*path, index)] = (line + 1, column + 1)
             items.append(_plain(value, (*path, index), positions))
         return items
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, dt.datetime | dt.date):
-        return node
+    # ruamel's scalar subclasses (ScalarInt, LiteralScalarString, ...) as the plain types.
+    for plain in (str, int, float):
+        if isinstance(node, plain) and not isinstance(node, bool):
+            return plain(node)
     return node
 
 
@@ -158,10 +158,9 @@ def _describe(error: ErrorDetails, data: Any) -> tuple[PathKey, str]:
     node = data
     loc = error["loc"]
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             path.append(part)
         elif error["type"] in ("extra_forbidden", "missing") and part == loc[-1]:

@@ -34,17 +34,26 @@ def personnummer_without_justification(register: Register) -> Iterator[tuple[Pat
                 identifying.setdefault(activity_id, []).append(system.id)
     fix = (
         "state why it is needed in `personnummer_justification` (IMY: only with consent or "
-        "when clearly justified), or stop processing it"
+        "when clearly justified), or stop using it and write `personnummer: false`"
     )
     for i, activity in enumerate(register.activities):
-        if activity.legal_basis is LegalBasis.CONSENT or activity.personnummer_justification:
+        if (
+            activity.legal_basis is LegalBasis.CONSENT
+            or activity.personnummer_justification
+            or activity.personnummer is False  # the activity states it does not use it
+        ):
             continue
         basis = activity.legal_basis.value
         index = next(
             (j for j, category in enumerate(activity.categories) if category in personnummer),
             None,
         )
-        if index is not None:
+        if activity.personnummer:
+            yield (
+                ("activities", i, "personnummer"),
+                f"activity `{activity.id}` ({basis}) processes personnummer; {fix}",
+            )
+        elif index is not None:
             yield (
                 ("activities", i, "categories", index),
                 (

@@ -13,13 +13,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    DDL,
     DateTime,
     Dialect,
-    Index,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -101,16 +102,13 @@ class AuditEntry(Base):
     """
 
     __tablename__ = "audit_entries"
-    __table_args__ = (
-        CheckConstraint("seq >= 1", name="seq_positive"),
-        Index(None, "object_id"),
-    )
+    __table_args__ = (CheckConstraint("seq >= 1", name="seq_positive"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     time: Mapped[dt.datetime]
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(200))
-    object_id: Mapped[str | None] = mapped_column(String(200))
+    object_id: Mapped[str | None] = mapped_column(String(200), index=True)
     counts: Mapped[dict[str, int] | None] = mapped_column(JSON(none_as_null=True))
     # Unique: two entries can never follow the same one, so the chain cannot fork
     # even if appends were not serialised.
@@ -135,3 +133,11 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(HEX_DIGEST_LENGTH))
+
+
+# The migration seeds the head row; this does the same for ``metadata.create_all``.
+event.listen(
+    AuditHead.__table__,
+    "after_create",
+    DDL(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')"),
+)
