@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 import pytest
 import typer
+from pydantic import AliasChoices
 
 from ombud.cli import app
 from ombud.settings import Settings
@@ -30,9 +31,17 @@ def test_every_command_is_documented(command: str) -> None:
     assert f"`{command}" in (DOCS / "cli.md").read_text(encoding="utf-8")
 
 
+def _variable(name: str) -> str:
+    alias = Settings.model_fields[name].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"OMBUD_{name.upper()}"
+
+
 @pytest.mark.parametrize("name", sorted(Settings.model_fields))
 def test_every_setting_is_documented(name: str) -> None:
-    assert f"`OMBUD_{name.upper()}`" in (DOCS / "configuration.md").read_text(encoding="utf-8")
+    documented = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert f"`{_variable(name)}`" in documented
 
 
 def test_every_docs_page_is_indexed() -> None:

@@ -71,7 +71,7 @@ def _settings() -> Settings:
 
 def _load(path: Path | None) -> Register:
     try:
-        return load(path or _settings().register).register
+        return load(path or _settings().register_path).register
     except RegisterError as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
@@ -95,7 +95,7 @@ def check(
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
 ) -> None:
     """Validate and lint the register: `file:line: CODE level: message`."""
-    path = register or _settings().register
+    path = register or _settings().register_path
     try:
         problems = lint(load(path))
     except RegisterError as exc:
@@ -208,7 +208,7 @@ def demo(
         return
     base = _settings()
     settings = base.model_copy(update={
-        "register": register_path,
+        "register_path": register_path,
         "database_url": database_url,
         "demo": True,
         # The demo's data is synthetic: a throwaway key is acceptable here and only here.

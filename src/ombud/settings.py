@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,7 +14,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OMBUD_", extra="ignore", frozen=True)
 
-    register: Path = Path("ombud.yaml")
+    #: `register` itself would shadow a BaseSettings attribute; the variable is OMBUD_REGISTER.
+    register_path: Path = Field(
+        Path("ombud.yaml"), validation_alias=AliasChoices("OMBUD_REGISTER", "register_path")
+    )
     database_url: str = "sqlite:///./ombud.db"
     secret_key: SecretStr | None = None
     base_url: str = "http://127.0.0.1:8000"

@@ -23,7 +23,7 @@ def register_file(tmp_path: Path) -> Path:
 def settings(tmp_path: Path, register_file: Path) -> Settings:
     url = f"sqlite:///{tmp_path / 'ombud.db'}"
     store.upgrade(url)
-    return Settings(register=register_file, database_url=url, secret_key="test-secret-key")
+    return Settings(register_path=register_file, database_url=url, secret_key="test-secret-key")
 
 
 @pytest.fixture

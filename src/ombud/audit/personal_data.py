@@ -32,9 +32,7 @@ _PERSONNUMMER = re.compile(
 # +46 70 123 45 67, 0046701234567 (E.164: at most 15 digits) and national numbers
 # with a trunk 0: 070-123 45 67, 08-123 456 78.
 _PHONE = re.compile(
-    _NOT_AFTER
-    + r"(?:(?:\+|00)[1-9](?:[\s-]?\d){6,14}|0[1-9](?:[\s-]?\d){5,8})"
-    + _NOT_BEFORE
+    _NOT_AFTER + r"(?:(?:\+|00)[1-9](?:[\s-]?\d){6,14}|0[1-9](?:[\s-]?\d){5,8})" + _NOT_BEFORE
 )
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"

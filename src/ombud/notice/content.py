@@ -20,6 +20,7 @@ from ombud.register.model import (
     LegalBasis,
     Register,
     Right,
+    TransferMechanism,
 )
 from ombud.register.text import Text
 
@@ -233,7 +234,8 @@ def retention_text(register: Register, activity: Activity, lang: str) -> str:
     until, or_until = labels.retention_until(lang)
     if retention.period is None or retention.example:
         return until if retention.until else general
-    words = f"{duration_text(retention.period, lang)} {labels.retention_start(lang, retention.from_)}"
+    start = labels.retention_start(lang, retention.from_)
+    words = f"{duration_text(retention.period, lang)} {start}"
     return f"{words}, {or_until}" if retention.until else words
 
 
@@ -475,13 +477,13 @@ class _Builder:
         written = self.t(self.register.notice.transfers)
         if written:
             return written
-        mechanisms = []
+        mechanisms: list[TransferMechanism] = []
         for recipient in self.register.recipients.values():
             if recipient.third_country and recipient.transfer is not None:
                 mechanisms.extend(m for m in recipient.transfer.mechanisms if m not in mechanisms)
         if not any(r.third_country for r in self.register.recipients.values()):
             return ""
-        words = [labels.mechanism(self.lang, m) for m in mechanisms] or ["–"]
+        words = [labels.mechanism(self.lang, m) for m in mechanisms] or ["\N{EN DASH}"]
         return labels.fill(self.ui["transfers_default"],
                            {"mechanisms": labels.join(self.lang, words)})
 

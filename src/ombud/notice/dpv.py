@@ -25,6 +25,7 @@ from ombud.register.model import (
 NAMESPACES = {
     "dpv": "https://w3id.org/dpv#",
     "eu-gdpr": "https://w3id.org/dpv/legal/eu/gdpr#",
+    "legal-eu": "https://w3id.org/dpv/legal/eu#",
     "dct": "http://purl.org/dc/terms/",
     "schema": "https://schema.org/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",

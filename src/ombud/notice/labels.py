@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Swedish and English typography use the en dash in running text
 """Ombud's built-in wording in Swedish and English.
 
 Headings, table headers, the plain-language names of legal bases, roles and
@@ -297,10 +298,10 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Begär radering",
             (
                 "Personuppgifterna behövs inte längre för de ändamål de samlades in för.",
-                "Du tar tillbaka det samtycke som behandlingen grundar sig på och det finns "
-                "ingen annan rättslig grund för behandlingen.",
-                "Du invänder mot behandlingen och det saknas berättigade skäl som väger tyngre, "
-                "eller du invänder mot direkt marknadsföring.",
+                ("Du tar tillbaka det samtycke som behandlingen grundar sig på och det finns "
+                 "ingen annan rättslig grund för behandlingen."),
+                ("Du invänder mot behandlingen och det saknas berättigade skäl som väger tyngre, "
+                 "eller du invänder mot direkt marknadsföring."),
                 "Personuppgifterna har behandlats på ett olagligt sätt.",
                 "Personuppgifterna måste raderas för att uppfylla en rättslig förpliktelse.",
             ),
@@ -314,14 +315,14 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "ett viktigt allmänintresse. Du kan begära begränsning i följande fall:",
             "Begär begränsning",
             (
-                "Du bestrider att personuppgifterna är korrekta, under den tid {org} "
-                "kontrollerar dem.",
-                "Behandlingen är olaglig och du motsätter dig att uppgifterna raderas och vill "
-                "i stället att användningen begränsas.",
-                "{org} behöver inte längre uppgifterna, men du behöver dem för att fastställa, "
-                "göra gällande eller försvara rättsliga anspråk.",
-                "Du har invänt mot behandlingen och {org} utreder om {org_gen} skäl väger "
-                "tyngre än dina.",
+                ("Du bestrider att personuppgifterna är korrekta, under den tid {org} "
+                 "kontrollerar dem."),
+                ("Behandlingen är olaglig och du motsätter dig att uppgifterna raderas och vill "
+                 "i stället att användningen begränsas."),
+                ("{org} behöver inte längre uppgifterna, men du behöver dem för att fastställa, "
+                 "göra gällande eller försvara rättsliga anspråk."),
+                ("Du har invänt mot behandlingen och {org} utreder om {org_gen} skäl väger "
+                 "tyngre än dina."),
             ),
             "{org} meddelar dig innan en begränsning hävs.",
         ),
@@ -379,10 +380,10 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Request erasure",
             (
                 "The personal data is no longer needed for the purposes it was collected for.",
-                "You withdraw the consent the processing rests on and there is no other legal "
-                "basis for it.",
-                "You object to the processing and there are no overriding legitimate grounds, "
-                "or you object to direct marketing.",
+                ("You withdraw the consent the processing rests on and there is no other legal "
+                 "basis for it."),
+                ("You object to the processing and there are no overriding legitimate grounds, "
+                 "or you object to direct marketing."),
                 "The personal data has been processed unlawfully.",
                 "The personal data must be erased to comply with a legal obligation.",
             ),
@@ -397,12 +398,12 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Request restriction",
             (
                 "You contest the accuracy of the personal data, while {org} verifies it.",
-                "The processing is unlawful and you oppose erasure and ask for restriction "
-                "instead.",
-                "{org} no longer needs the data, but you need it to establish, exercise or "
-                "defend legal claims.",
-                "You have objected to the processing and {org} is examining whether its "
-                "grounds override yours.",
+                ("The processing is unlawful and you oppose erasure and ask for restriction "
+                 "instead."),
+                ("{org} no longer needs the data, but you need it to establish, exercise or "
+                 "defend legal claims."),
+                ("You have objected to the processing and {org} is examining whether its "
+                 "grounds override yours."),
             ),
             "{org} tells you before a restriction is lifted.",
         ),
@@ -447,8 +448,8 @@ LEGAL_BASES: dict[str, dict[LegalBasis, tuple[str, str]]] = {
             "Grundläggande intresse", "Behövs för att skydda någons liv eller hälsa"
         ),
         LegalBasis.PUBLIC_TASK: (
-            "Allmänt intresse", "Behövs för en uppgift av allmänt intresse eller "
-            "myndighetsutövning"
+            "Allmänt intresse", ("Behövs för en uppgift av allmänt intresse eller "
+            "myndighetsutövning")
         ),
         LegalBasis.LEGITIMATE_INTEREST: (
             "Intresseavvägning",

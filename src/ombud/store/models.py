@@ -13,11 +13,12 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
-    DDL,
+    Connection,
     DateTime,
     Dialect,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     event,
@@ -61,7 +62,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         # SQLite stores text without an offset: write UTC wall time.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self,
+        value: Any,
+        dialect: Dialect,  # noqa: ARG002 - SQLAlchemy's signature
+    ) -> dt.datetime | None:
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
@@ -135,9 +140,7 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(HEX_DIGEST_LENGTH))
 
 
-# The migration seeds the head row; this does the same for ``metadata.create_all``.
-event.listen(
-    AuditHead.__table__,
-    "after_create",
-    DDL(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')"),
-)
+@event.listens_for(AuditHead.__table__, "after_create")
+def _seed_head(table: Table, connection: Connection, **_: Any) -> None:
+    """Seed the empty chain for ``metadata.create_all``, as the migration does."""
+    connection.execute(table.insert().values(id=1, seq=0, hash=GENESIS_HASH))

@@ -100,5 +100,8 @@ def check_current(engine: Engine) -> None:
 
 
 def _first_line(error: BaseException | None) -> str:
-    return str(error).strip().splitlines()[0] if error is not None and str(error).strip() \
+    return (
+        str(error).strip().splitlines()[0]
+        if error is not None and str(error).strip()
         else "unknown error"
+    )

@@ -28,7 +28,7 @@ def create_app(settings: Settings) -> FastAPI:
         raise ValueError("OMBUD_SECRET_KEY is required outside the demo")
     engine = store.make_engine(settings.database_url)
     store.check_current(engine)
-    source = RegisterSource(settings.register, engine)
+    source = RegisterSource(settings.register_path, engine)
 
     app = FastAPI(
         title="Ombud",

@@ -5,8 +5,6 @@ Revises:
 Create Date: 2026-11-27
 """
 
-# ruff: noqa: N999 - Alembic revision files are numbered, not importable module names
-
 from __future__ import annotations
 
 import sqlalchemy as sa

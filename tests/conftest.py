@@ -1,0 +1,82 @@
+"""Shared fixtures: Ombud's database on SQLite and on the PostgreSQL server of this machine.
+
+A test that takes ``database_url`` (or ``engine``) runs twice, on a fresh
+SQLite file and on a fresh PostgreSQL database, both migrated with
+:func:`ombud.store.upgrade`. The PostgreSQL runs carry the ``postgres``
+marker: ``pytest -m "not postgres"`` runs without the server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from ombud.store import make_engine, upgrade
+
+#: The server and role the tests use; trust authentication, no password.
+POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file (not created yet) in the test's temporary directory."""
+    return f"sqlite:///{tmp_path / 'ombud.db'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[psycopg.Connection]:
+    """An autocommit connection to the server's ``postgres`` database, to create databases."""
+    try:
+        connection = psycopg.connect(POSTGRES, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable ({POSTGRES}): {exc}. Start it, or deselect these "
+            'tests with -m "not postgres"'
+        )
+    with connection:
+        yield connection
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: psycopg.Connection) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards.
+
+    The name carries the process id (one per xdist worker) and a random part, so
+    parallel runs never share a database. Creating one takes about 20 ms.
+    """
+    name = f"ombud_test_{os.getpid()}_{secrets.token_hex(4)}"
+    postgres_admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield POSTGRES_URL.format(name=name)
+    finally:
+        postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, migrated database: SQLite in one run of the test, PostgreSQL in the other."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on ``database_url``, disposed after the test."""
+    engine = make_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
