@@ -1,7 +1,7 @@
 """Shared fixtures: Ombud's database on SQLite and on the PostgreSQL server of this machine.
 
 A test that takes ``database_url`` (or ``engine``) runs twice, on a fresh
-SQLite file and on a fresh PostgreSQL database, both migrated with
+SQLite file and on a fresh PostgreSQL schema, both migrated with
 :func:`ombud.store.upgrade`. The PostgreSQL runs carry the ``postgres``
 marker: ``pytest -m "not postgres"`` runs without the server.
 """
@@ -44,12 +44,12 @@ def postgres_admin() -> Iterator[psycopg.Connection]:
         yield connection
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def postgres_url(postgres_admin: psycopg.Connection) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test, dropped afterwards.
+    """A fresh PostgreSQL database for this test session, dropped at its end.
 
-    The name carries the process id (one per xdist worker) and a random part, so
-    parallel runs never share a database. Creating one takes about 20 ms.
+    One per pytest-xdist worker: the name carries the process id and a random
+    part, so parallel and concurrent runs never share a database.
     """
     name = f"ombud_test_{os.getpid()}_{secrets.token_hex(4)}"
     postgres_admin.execute(f'CREATE DATABASE "{name}"')
@@ -57,6 +57,23 @@ def postgres_url(postgres_admin: psycopg.Connection) -> Iterator[str]:
         yield POSTGRES_URL.format(name=name)
     finally:
         postgres_admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """``postgres_url`` with a fresh, empty schema of its own as the search path.
+
+    Tests get PostgreSQL to themselves this way in a few milliseconds; creating
+    a database per test would take a quarter of a second.
+    """
+    schema = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(
@@ -67,7 +84,8 @@ def postgres_url(postgres_admin: psycopg.Connection) -> Iterator[str]:
 )
 def database_url(request: pytest.FixtureRequest) -> str:
     """A fresh, migrated database: SQLite in one run of the test, PostgreSQL in the other."""
-    url: str = request.getfixturevalue(f"{request.param}_url")
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_schema_url"
+    url: str = request.getfixturevalue(fixture)
     upgrade(url)
     return url
 

@@ -119,24 +119,26 @@ def _diagnose(session: Session, stop: _Break) -> tuple[int, str]:  # noqa: PLR09
         origin = 0
     if origin is not None and origin > seq:
         return seq, (
-            f"entries are out of order: entry {seq} was written after entry {origin}, "
-            "which now comes after it"
+            f"entries are out of order: the entry at {seq} was written after the entry "
+            f"now at {origin}"
         )
     if origin is not None and origin < seq - 1:
         if origin == seq - 2:
             return seq - 1, (
-                f"entry {seq - 1} was inserted: entry {seq} was written right after entry {seq - 2}"
+                f"entry {seq - 1} was inserted: the entry at {seq} was written right after "
+                f"entry {seq - 2}"
             )
         return origin + 1, (
-            f"entries {origin + 1} to {seq - 1} were inserted: entry {seq} was written right "
-            f"after entry {origin}"
+            f"entries {origin + 1} to {seq - 1} were inserted: the entry at {seq} was written "
+            f"right after entry {origin}"
         )
     successor_prev = session.execute(
         select(_ENTRIES.c.prev_hash).where(_ENTRIES.c.seq == seq + 1)
     ).scalar_one_or_none()
     if successor_prev is not None and successor_prev == stop.previous:
         return seq, (
-            f"entry {seq} was inserted: entry {seq + 1} was written right after entry {seq - 1}"
+            f"entry {seq} was inserted: the entry at {seq + 1} was written right after "
+            f"entry {seq - 1}"
         )
     if not stop.content_ok:
         return seq, (

@@ -16,7 +16,6 @@ it (see ``docs/identifiers.md``) and are not reported.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -104,14 +103,15 @@ def _orgnr(text: str) -> Iterator[Match]:
 
 
 def _ips(text: str) -> Iterator[Match]:
-    patterns = (_IPV4, _IPV6) if ":" in text else (_IPV4,)
+    # IPv6 first, so that ::ffff:192.0.2.1 is found whole rather than its IPv4 tail.
+    patterns = (_IPV6, _IPV4) if ":" in text else (_IPV4,)
     for pattern in patterns:
         for found in pattern.finditer(text):
             try:
-                ipaddress.ip_address(found[0])
-            except ValueError:
+                address = normalise_ip(found[0])
+            except InvalidIdentifierError:
                 continue
-            yield Match("ip", found.start(), found.end(), normalise_ip(found[0]))
+            yield Match("ip", found.start(), found.end(), address)
 
 
 def _phones(text: str) -> Iterator[Match]:
@@ -131,7 +131,6 @@ def _phones(text: str) -> Iterator[Match]:
                 break
         else:
             position = found.start() + 1
-
 
 
 def _finders(today: date) -> tuple[Finder, ...]:
@@ -159,9 +158,9 @@ def find_personal_data(text: str, *, today: date) -> list[Match]:
     return taken
 
 
-# With a date this late, a 10-digit personnummer is read in the century in which its
-# date is most likely to exist (2000 is a leap year, 1900 is not): the guard below
-# errs towards finding personal data, and needs no clock.
+# With a date this late, a 10-digit personnummer is read in the 2000s, where every day
+# exists that exists in any century (2000 was a leap year, 1900 was not): the guard
+# below errs towards finding personal data, and needs no clock.
 _LATEST = date(2099, 12, 31)
 
 

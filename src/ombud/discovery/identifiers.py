@@ -55,7 +55,9 @@ __all__ = [
 #: The identifier kinds of DESIGN §3 that have rules; any other kind is opaque text.
 IDENTIFIER_KINDS = ("email", "phone", "personnummer", "orgnr", "customer_id", "visitor_id", "ip")
 
-PERSONNUMMER_FORMS = "YYMMDD-NNNC, YYMMDD+NNNC (100 or older), YYMMDDNNNC, YYYYMMDD-NNNC or YYYYMMDDNNNC"
+PERSONNUMMER_FORMS = (
+    "YYMMDD-NNNC, YYMMDD+NNNC (100 or older), YYMMDDNNNC, YYYYMMDD-NNNC or YYYYMMDDNNNC"
+)
 ORGNR_FORMS = "NNNNNN-NNNN, NNNNNNNNNN or 16NNNNNNNNNN, or a sole trader's personnummer"
 PHONE_FORMS = "070-123 45 67, 08-123 456 78, 0046 70 123 45 67 or +46 70 123 45 67"
 EMAIL_FORMS = "name@example.se"
@@ -91,12 +93,12 @@ def luhn_check_digit(digits: str) -> int:
 
 # --- personnummer and samordningsnummer -----------------------------------------------
 
-#: Letters Skatteverket puts in the first serial position of an interim number.
+#: Letters an interim number may have in its first serial position (as the public vectors).
 INTERIM_LETTERS = "TRSUWXJKLMN"
 
 _PERSONNUMMER = re.compile(
-    rf"(?P<century>\d{{2}})?(?P<yy>\d{{2}})(?P<mm>\d{{2}})(?P<dd>\d{{2}})(?P<sep>[-+]?)"
-    rf"(?P<serial>[0-9{INTERIM_LETTERS}]\d{{2}})(?P<check>\d)"
+    rf"(?P<century>[0-9]{{2}})?(?P<yy>[0-9]{{2}})(?P<mm>[0-9]{{2}})(?P<dd>[0-9]{{2}})"
+    rf"(?P<sep>[-+]?)(?P<serial>[0-9{INTERIM_LETTERS}][0-9]{{2}})(?P<check>[0-9])"
 )
 # The check digit of an interim number is computed with its letter read as 1.
 _INTERIM_AS_ONE = str.maketrans(dict.fromkeys(INTERIM_LETTERS, "1"))
@@ -108,7 +110,7 @@ Sex = Literal["female", "male"]
 
 @dataclass(frozen=True, repr=False)
 class Personnummer:
-    """A valid personnummer, samordningsnummer or interim number; build with :func:`parse_personnummer`.
+    """A valid personnummer, samordningsnummer or interim number (see :func:`parse_personnummer`).
 
     ``canonical`` is the 12-character form YYYYMMDDNNNC (an interim number keeps
     its letter). ``repr`` and ``str`` hide the number so that it cannot slip
@@ -170,7 +172,7 @@ def parse_personnummer(value: str, *, today: date) -> Personnummer:
     text = value.strip().upper()
     match = _PERSONNUMMER.fullmatch(text)
     if match is None:
-        if re.fullmatch(r"(\d{2})?\d{6}\s+\w{4}", text):
+        if re.fullmatch(r"([0-9]{2})?[0-9]{6}\s+\w{4}", text):
             raise _personnummer_error(
                 "separate the date and the serial number with - (or + from the year the "
                 "person turns 100), not a space"
@@ -199,7 +201,6 @@ def parse_personnummer(value: str, *, today: date) -> Personnummer:
     return Personnummer(f"{year:04d}{mm}{dd}{serial}{match['check']}")
 
 
-
 # --- organisation numbers -------------------------------------------------------------
 
 #: Bolagsverket's groups by first digit ("gruppnummer"); 0 and 4 are not issued.
@@ -214,7 +215,7 @@ LEGAL_FORM_GROUPS = {
     "9": "handelsbolag eller kommanditbolag (trading or limited partnership)",
 }
 
-_ORGNR = re.compile(r"(?:16)?(\d{6})-?(\d{4})")
+_ORGNR = re.compile(r"(?:16)?([0-9]{6})-?([0-9]{4})")
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def normalise_phone(value: str) -> str:
 # --- e-mail addresses -----------------------------------------------------------------
 
 _ATOM = r"[\w!#$%&'*+/=?^`{|}~-]+"
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
+_LABEL = r"[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?"  # letters, digits, inner hyphens
 #: The shape of an address, without anchors; the detectors search for it in text.
 EMAIL_PATTERN = rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+{_LABEL}"
 _EMAIL = re.compile(EMAIL_PATTERN)

@@ -24,7 +24,8 @@ from ombud.register.model import (
 )
 from ombud.register.text import Text
 
-EMAIL_WORDS = re.compile(r"e-?post|e-?mail|mejl", re.IGNORECASE)
+#: An e-mail address in a category's name or examples ("e-post", "e-mail"; not "e-mails").
+EMAIL_WORDS = re.compile(r"\be-?post(adress)?\b|\be-?mail( address)?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class ActivityView:
     retention: str
     profiling: bool
     profiling_logic: str
+    #: "This processing involves profiling." and its logic; empty when the name says so.
+    profiling_note: str
     direct_marketing: bool
     action: Action
 
@@ -405,12 +408,17 @@ class _Builder:
 
     def activity(self, activity: Activity) -> ActivityView:
         short, plain = labels.legal_basis(self.lang, activity.legal_basis)
+        name, logic = self.t(activity.name), self.t(activity.profiling_logic)
+        note = ""
+        if activity.profiling:
+            said = "profil" in name.lower()
+            note = " ".join(p for p in ("" if said else self.ui["profiling"], logic) if p)
         subjects = self.register.subjects
         recipients = self.register.recipients
         return ActivityView(
             id=activity.id,
             anchor=f"activity-{activity.id}",
-            name=self.t(activity.name),
+            name=name,
             purpose=self.t(activity.purpose),
             legal_basis=activity.legal_basis,
             basis_label=short,
@@ -426,7 +434,8 @@ class _Builder:
             ),
             retention=retention_text(self.register, activity, self.lang),
             profiling=activity.profiling,
-            profiling_logic=self.t(activity.profiling_logic),
+            profiling_logic=logic,
+            profiling_note=note,
             direct_marketing=activity.direct_marketing,
             action=self.action(activity),
         )

@@ -163,7 +163,7 @@ UI: dict[str, dict[str, str]] = {
         "quick_intro": "The most common questions, answered at once. The details follow below.",
         "q_email": "What do you do with my e-mail address – and how do I stop it?",
         "q_data": "What do you do with my data – and how do I stop it?",
-        "q_uses": "is used for:",
+        "q_uses": "– used for:",
         "q_marketing": "How do I stop marketing and newsletters?",
         "q_marketing_none": "{org} does not use your personal data for marketing.",
         "q_dpo": "How do I contact the data protection officer?",

@@ -195,9 +195,8 @@ def _activities(n: NoticeContent, rows: Sequence[ActivityView], caption: str, *,
     body = []
     for a in rows:
         name = esc(a.name)
-        if a.profiling:
-            logic = f" {esc(a.profiling_logic)}" if a.profiling_logic else ""
-            name += f" ({esc(L['profiling'])}{logic})"
+        if a.profiling_note:
+            name += f" ({esc(a.profiling_note)})"
         row = [name]
         row += [esc(a.basis_label)] if basis else []
         row += [esc(", ".join(a.categories)), esc(a.purpose)]
