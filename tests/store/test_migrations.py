@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,19 @@ def test_an_unusable_database_url_is_a_store_error(url: str, message: str) -> No
     with pytest.raises(StoreError, match=message) as caught:
         upgrade(url)
     assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "fresh_url", ["sqlite_url", pytest.param("postgres_schema_url", marks=pytest.mark.postgres)]
+)
+def test_concurrent_upgrades_take_turns(request: pytest.FixtureRequest, fresh_url: str) -> None:
+    # Several replicas running `ombud db upgrade` at once on a new database.
+    url: str = request.getfixturevalue(fresh_url)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for future in [pool.submit(upgrade, url) for _ in range(4)]:
+            future.result()
+    engine = make_engine(url)
+    try:
+        check_current(engine)
+    finally:
+        engine.dispose()

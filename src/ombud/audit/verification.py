@@ -105,16 +105,20 @@ def _diagnose(session: Session, stop: _Break) -> tuple[int, str]:  # noqa: PLR09
     row, expected = stop.row, stop.expected_seq
     seq = row.seq
     if seq != expected:
-        if seq < expected:  # only possible with the seq >= 1 check constraint dropped
-            return seq, f"entry {seq} is out of sequence: the chain starts at 1"
+        # Lower than expected: only with the primary key or check constraint dropped.
+        if seq < 1:
+            return seq, f"entry {seq} was inserted before the start of the chain (entry 1)"
+        if seq < expected:
+            return seq, f"entry {seq} occurs twice: one was inserted with an existing number"
         found = f"entry {expected - 1} is followed by" if expected > 1 else "the log starts with"
         return expected, f"{_span(expected, seq - 1)} missing (deleted): {found} entry {seq}"
     if row.prev_hash == stop.previous:
         return seq, f"entry {seq} was changed: its hash does not match its content"
     # The link to the previous entry is broken: find the entry this one was written after.
-    origin = session.execute(
-        select(_ENTRIES.c.seq).where(_ENTRIES.c.hash == row.prev_hash)
-    ).scalar_one_or_none()
+    # first(), not one(): an attacker may have dropped the unique constraints too.
+    origin = session.scalars(
+        select(_ENTRIES.c.seq).where(_ENTRIES.c.hash == row.prev_hash).limit(1)
+    ).first()
     if origin is None and row.prev_hash == GENESIS_HASH:
         origin = 0
     if origin is not None and origin > seq:
@@ -132,9 +136,9 @@ def _diagnose(session: Session, stop: _Break) -> tuple[int, str]:  # noqa: PLR09
             f"entries {origin + 1} to {seq - 1} were inserted: the entry at {seq} was written "
             f"right after entry {origin}"
         )
-    successor_prev = session.execute(
-        select(_ENTRIES.c.prev_hash).where(_ENTRIES.c.seq == seq + 1)
-    ).scalar_one_or_none()
+    successor_prev = session.scalars(
+        select(_ENTRIES.c.prev_hash).where(_ENTRIES.c.seq == seq + 1).limit(1)
+    ).first()
     if successor_prev is not None and successor_prev == stop.previous:
         return seq, (
             f"entry {seq} was inserted: the entry at {seq + 1} was written right after "

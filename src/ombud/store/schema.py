@@ -13,13 +13,17 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from ombud.store.engine import display_url, make_engine
 from ombud.store.errors import StoreError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+#: PostgreSQL advisory lock key held while migrating, so that two Ombud processes
+#: upgrading at once take turns (SQLite's write lock does the same there).
+MIGRATION_LOCK = 0x0B_B0D_0001
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -50,6 +54,10 @@ def upgrade(url: str, revision: str = "head") -> None:
                     "PRAGMA foreign_keys = OFF"
                 )
             with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK}
+                    )
                 command.upgrade(alembic_config(connection), revision)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
                     raise StoreError(
