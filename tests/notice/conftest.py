@@ -148,10 +148,52 @@ def acme() -> Register:
 
 # --- a small HTML tree, built with the standard library --------------------------------------
 
-VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+VOID = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+)
 BLOCKS = frozenset(
-    "address article br caption div footer h1 h2 h3 h4 h5 h6 header li main nav ol p section "
-    "table tbody td th thead tr ul".split()
+    {
+        "address",
+        "article",
+        "br",
+        "caption",
+        "div",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
 )
 
 

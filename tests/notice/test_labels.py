@@ -28,8 +28,10 @@ def test_every_right_has_default_wording(lang: str, right: Right) -> None:
     assert default.title
     assert len(default.text) > 80
     assert default.action
-    assert not re.findall(r"\{(\w+)\}", default.text) or set(
-        re.findall(r"\{(\w+)\}", default.text)) <= PLACEHOLDERS
+    assert (
+        not re.findall(r"\{(\w+)\}", default.text)
+        or set(re.findall(r"\{(\w+)\}", default.text)) <= PLACEHOLDERS
+    )
 
 
 @pytest.mark.parametrize("lang", labels.BUILTIN)
@@ -67,8 +69,13 @@ def test_durations_in_words(period: str, lang: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "lang", "expected"),
-    [("Almi", "sv", "Almis"), ("Almi", "en", "Almi's"), ("Acme Labs", "sv", "Acme Labs"),
-     ("Acme Labs", "en", "Acme Labs'"), ("Ombud", "fi", "Ombud's")],
+    [
+        ("Almi", "sv", "Almis"),
+        ("Almi", "en", "Almi's"),
+        ("Acme Labs", "sv", "Acme Labs"),
+        ("Acme Labs", "en", "Acme Labs'"),
+        ("Ombud", "fi", "Ombud's"),
+    ],
 )
 def test_genitive(name: str, lang: str, expected: str) -> None:
     assert labels.genitive(name, lang) == expected

@@ -19,16 +19,23 @@ from ombud.register import Register
 
 def test_public_api_is_exactly_this() -> None:
     assert sorted(ombud.notice.__all__) == [
-        "NOTICE_FORMATS", "NoticeContent", "NoticeError", "NoticeFormat", "RopaFormat",
-        "UnknownFormatError", "UnknownLanguageError", "build", "render_notice", "render_ropa",
+        "NOTICE_FORMATS",
+        "NoticeContent",
+        "NoticeError",
+        "NoticeFormat",
+        "RopaFormat",
+        "UnknownFormatError",
+        "UnknownLanguageError",
+        "build",
+        "render_notice",
+        "render_ropa",
     ]
     for name in ombud.notice.__all__:
         assert hasattr(ombud.notice, name)
 
 
 @pytest.mark.parametrize("fmt", ["html", "md", "json"])
-def test_unknown_language_is_a_value_error_naming_the_languages(acme: Register,
-                                                                fmt: str) -> None:
+def test_unknown_language_is_a_value_error_naming_the_languages(acme: Register, fmt: str) -> None:
     with pytest.raises(UnknownLanguageError, match=r"'fi'.*en, sv") as raised:
         render_notice(acme, lang="fi", fmt=fmt)  # type: ignore[arg-type]
     assert isinstance(raised.value, ValueError)
@@ -42,7 +49,7 @@ def test_unknown_language_for_the_record(acme: Register) -> None:
 
 
 def test_unknown_format(acme: Register) -> None:
-    with pytest.raises(UnknownFormatError, match="'docx'.*html, md, pdf, json"):
+    with pytest.raises(UnknownFormatError, match=r"'docx'.*html, md, pdf, json"):
         render_notice(acme, lang="en", fmt="docx")  # type: ignore[arg-type]
     with pytest.raises(UnknownFormatError, match="'ods'"):
         render_ropa(acme, fmt="ods")  # type: ignore[arg-type]

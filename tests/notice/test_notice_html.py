@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +19,18 @@ Parse = Callable[[str | bytes], Node]
 
 #: The seed notice's sections, in its order (ids of the page's sections).
 SEED_ORDER = [
-    "intro", "categories", "legitimate-interest", "retention", "consent", "disclosure",
-    "updates", "security", "rights", "contact", "other-notices", "dates",
+    "intro",
+    "categories",
+    "legitimate-interest",
+    "retention",
+    "consent",
+    "disclosure",
+    "updates",
+    "security",
+    "rights",
+    "contact",
+    "other-notices",
+    "dates",
 ]
 #: The seed's Swedish headings (OCR corrected), in its order.
 SEED_HEADINGS_SV = [
@@ -36,9 +47,16 @@ SEED_HEADINGS_SV = [
 ]
 #: The seed's activities, as it names them.
 SEED_ACTIVITIES_SV = [
-    "Mäta kundnöjdhet", "Service vid kontakt", "Statistik", "Direkt marknadsföring",
-    "Bokar möte via webben", "Telemarketing", "Nyhetsbrevsanmälan via hemsida",
-    "Analys av hemsida", "Nätverk", "Marknadsföring",
+    "Mäta kundnöjdhet",
+    "Service vid kontakt",
+    "Statistik",
+    "Direkt marknadsföring",
+    "Bokar möte via webben",
+    "Telemarketing",
+    "Nyhetsbrevsanmälan via hemsida",
+    "Analys av hemsida",
+    "Nätverk",
+    "Marknadsföring",
 ]
 CONTACTS = [
     "dataskyddsombud@almi.se",
@@ -125,7 +143,7 @@ def test_headings_start_at_h1_and_never_skip(document: tuple[Node, str]) -> None
     levels = [int(h.tag[1]) for h in root.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     assert levels[0] == 1
     assert levels.count(1) == 1
-    skips = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    skips = [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
     assert not skips
 
 
@@ -192,8 +210,10 @@ def test_quick_answers_say_what_happens_to_my_email_and_how_to_stop_it(
     assert "Order data" not in data.text()
     links = data.links()
     assert ("/portal/privacy/consent?lang=en", "Withdraw consent") in links
-    assert ("/portal/privacy/request?type=objection&activity=direct-marketing&lang=en",
-            "Object – we stop at once") in links
+    assert (
+        "/portal/privacy/request?type=objection&activity=direct-marketing&lang=en",
+        "Object \N{EN DASH} we stop at once",
+    ) in links
     assert "Needed for our contract with you" in data.text()  # a contract: no link
     assert ("#activity-newsletter", "Newsletter") in links
 
@@ -258,16 +278,14 @@ def test_every_right_links_to_its_request(acme: Register, parse: Parse) -> None:
     root = page(acme, "sv", parse, base_path="/p")
     for right in Right:
         section = root.by_id(f"right-{right.value.replace('_', '-')}")
-        (href, _), = section.links()
+        ((href, _),) = section.links()
         if right is Right.WITHDRAW_CONSENT:
             assert href == "/p/privacy/consent?lang=sv"
         else:
             assert href == f"/p/privacy/request?type={right.value.replace('_', '-')}&lang=sv"
 
 
-def test_missing_translation_falls_back_to_the_first_language(
-    acme: Register, parse: Parse
-) -> None:
+def test_missing_translation_falls_back_to_the_first_language(acme: Register, parse: Parse) -> None:
     # "Mailer Inc" is a plain string: English, the register's first language
     assert "Mailer Inc" in page(acme, "sv", parse).by_id("disclosure").text()
 

@@ -24,8 +24,7 @@ DPV_BASES = {
 
 
 def document(register: Register, lang: str, **options: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = json.loads(render_notice(register, lang=lang, fmt="json",
-                                                      **options))
+    parsed: dict[str, Any] = json.loads(render_notice(register, lang=lang, fmt="json", **options))
     return parsed
 
 
@@ -42,8 +41,9 @@ def strings(value: Any) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_almi_json_has_context_and_a_dpv_legal_basis_per_activity(almi: Register,
-                                                                   lang: str) -> None:
+def test_almi_json_has_context_and_a_dpv_legal_basis_per_activity(
+    almi: Register, lang: str
+) -> None:
     doc = document(almi, lang, version="abc")
     assert doc["@context"]["dpv"] == "https://w3id.org/dpv#"
     assert doc["@type"] == "dpv:PrivacyNotice"
@@ -84,8 +84,9 @@ def test_every_legal_basis_maps_to_dpv_and_the_gdpr_article(acme: Register) -> N
 def test_every_prefixed_term_has_its_prefix_in_the_context(acme: Register) -> None:
     doc = document(acme, "sv")
     context = doc["@context"]
-    prefixes = {s.split(":", 1)[0] for s in strings(doc)
-                if re.fullmatch(r"[a-z][a-z-]*:[A-Za-z0-9-]+", s)}
+    prefixes = {
+        s.split(":", 1)[0] for s in strings(doc) if re.fullmatch(r"[a-z][a-z-]*:[A-Za-z0-9-]+", s)
+    }
     assert prefixes
     assert prefixes <= set(context), prefixes - set(context)
     for prefix in prefixes:
@@ -138,34 +139,93 @@ notice: {{updated: 2025-01-01}}
 @pytest.mark.parametrize(
     ("activity_id", "sv", "en", "basis", "flags", "expected"),
     [
-        ("customer-satisfaction", "Mäta kundnöjdhet", "Measuring customer satisfaction",
-         "legitimate_interest", "", {"dpv:CustomerCare", "dpv:ImproveInternalCRMProcesses"}),
-        ("customer-service", "Service vid kontakt", "Service when you contact us",
-         "legitimate_interest", "", {"dpv:CustomerCare", "dpv:CommunicationForCustomerCare"}),
-        ("direct-marketing", "Direkt marknadsföring", "Direct marketing",
-         "legitimate_interest", "dm", {"dpv:DirectMarketing"}),
-        ("telemarketing", "Telemarketing", "Telemarketing", "legitimate_interest", "dm",
-         {"dpv:DirectMarketing"}),
-        ("newsletter", "Nyhetsbrev", "Newsletter", "consent", "",
-         {"dpv:CommunicationManagement", "dpv:Marketing"}),
-        ("website-analytics", "Analys av hemsida", "Website analytics", "consent", "",
-         {"dpv:ServiceUsageAnalytics"}),
-        ("marketing-profiling", "Marknadsföring", "Marketing", "consent", "profiling",
-         {"dpv:Marketing", "dpv:PersonalisedAdvertising"}),
-        ("meeting-booking", "Bokar möte via webben", "Booking a meeting online", "contract", "",
-         {"dpv:RequestedServiceProvision"}),
-        ("accounts", "Bokföring", "Bookkeeping", "legal_obligation", "",
-         {"dpv:LegalCompliance"}),
-        ("fraud-checks", "Kontroller", "Fraud prevention", "legitimate_interest", "",
-         {"dpv:FraudPreventionAndDetection"}),
+        (
+            "customer-satisfaction",
+            "Mäta kundnöjdhet",
+            "Measuring customer satisfaction",
+            "legitimate_interest",
+            "",
+            {"dpv:CustomerCare", "dpv:ImproveInternalCRMProcesses"},
+        ),
+        (
+            "customer-service",
+            "Service vid kontakt",
+            "Service when you contact us",
+            "legitimate_interest",
+            "",
+            {"dpv:CustomerCare", "dpv:CommunicationForCustomerCare"},
+        ),
+        (
+            "direct-marketing",
+            "Direkt marknadsföring",
+            "Direct marketing",
+            "legitimate_interest",
+            "dm",
+            {"dpv:DirectMarketing"},
+        ),
+        (
+            "telemarketing",
+            "Telemarketing",
+            "Telemarketing",
+            "legitimate_interest",
+            "dm",
+            {"dpv:DirectMarketing"},
+        ),
+        (
+            "newsletter",
+            "Nyhetsbrev",
+            "Newsletter",
+            "consent",
+            "",
+            {"dpv:CommunicationManagement", "dpv:Marketing"},
+        ),
+        (
+            "website-analytics",
+            "Analys av hemsida",
+            "Website analytics",
+            "consent",
+            "",
+            {"dpv:ServiceUsageAnalytics"},
+        ),
+        (
+            "marketing-profiling",
+            "Marknadsföring",
+            "Marketing",
+            "consent",
+            "profiling",
+            {"dpv:Marketing", "dpv:PersonalisedAdvertising"},
+        ),
+        (
+            "meeting-booking",
+            "Bokar möte via webben",
+            "Booking a meeting online",
+            "contract",
+            "",
+            {"dpv:RequestedServiceProvision"},
+        ),
+        ("accounts", "Bokföring", "Bookkeeping", "legal_obligation", "", {"dpv:LegalCompliance"}),
+        (
+            "fraud-checks",
+            "Kontroller",
+            "Fraud prevention",
+            "legitimate_interest",
+            "",
+            {"dpv:FraudPreventionAndDetection"},
+        ),
         ("misc", "Övrigt", "Other", "legitimate_interest", "", {"dpv:Purpose"}),
     ],
 )
-def test_purposes_map_to_dpv(activity_id: str, sv: str, en: str, basis: str, flags: str,
-                             expected: set[str]) -> None:
-    text = ACTIVITY.format(id=activity_id, sv=sv, en=en, basis=basis,
-                           dm=str(flags == "dm").lower(),
-                           profiling=str(flags == "profiling").lower())
+def test_purposes_map_to_dpv(  # noqa: PLR0917 - a parametrize table, one column per argument
+    activity_id: str, sv: str, en: str, basis: str, flags: str, expected: set[str]
+) -> None:
+    text = ACTIVITY.format(
+        id=activity_id,
+        sv=sv,
+        en=en,
+        basis=basis,
+        dm=str(flags == "dm").lower(),
+        profiling=str(flags == "profiling").lower(),
+    )
     activity = loads(text).register.activities[0]
     found = dpv.purposes(activity)
     assert expected <= set(found)

@@ -10,8 +10,18 @@ from ombud.notice import render_notice
 from ombud.register import Register
 
 SECTIONS = [
-    "quick-answers", "toc", "categories", "legitimate-interest", "retention", "consent",
-    "disclosure", "updates", "security", "rights", "contact", "other-notices",
+    "quick-answers",
+    "toc",
+    "categories",
+    "legitimate-interest",
+    "retention",
+    "consent",
+    "disclosure",
+    "updates",
+    "security",
+    "rights",
+    "contact",
+    "other-notices",
 ]
 
 
@@ -21,9 +31,18 @@ def test_almi_markdown_names_everything(almi: Register, lang: str) -> None:
     plain = re.sub(r"\\(.)", r"\1", text)  # undo Markdown escapes
     expected = [a.name.get(lang) for a in almi.activities]
     expected += [c.name.get(lang) for c in almi.categories.values()]
-    expected += ["Google", "Meta", "Bing", "LinkedIn", "dataskyddsombud@almi.se", "imy@imy.se",
-                 "Box 70396, 107 24 Stockholm", "Box 8114, 104 20 Stockholm",
-                 "2024-07-02", "2024-07-05"]
+    expected += [
+        "Google",
+        "Meta",
+        "Bing",
+        "LinkedIn",
+        "dataskyddsombud@almi.se",
+        "imy@imy.se",
+        "Box 70396, 107 24 Stockholm",
+        "Box 8114, 104 20 Stockholm",
+        "2024-07-02",
+        "2024-07-05",
+    ]
     expected += [entry.text.get(lang) for entry in almi.notice.history]
     missing = [e for e in expected if " ".join(e.split()) not in plain]
     assert not missing
@@ -62,8 +81,9 @@ def test_markdown_escapes_what_would_break_it(acme: Register) -> None:
 
 
 def test_markdown_links_go_to_the_portal(acme: Register) -> None:
-    text = render_notice(acme, lang="en", fmt="md", base_path="/portal",
-                         version="abcdef0123456789").decode("utf-8")
+    text = render_notice(
+        acme, lang="en", fmt="md", base_path="/portal", version="abcdef0123456789"
+    ).decode("utf-8")
     assert "(</portal/privacy/consent?lang=en>)" in text
     assert "(</portal/privacy/request?type=objection&activity=direct-marketing&lang=en>)" in text
     assert "(</portal/privacy/history?lang=en>)" in text

@@ -19,8 +19,9 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
         pytest.fail("pdftotext is missing: install poppler-utils (make system does)")
     path = tmp_path / "notice.pdf"
     path.write_bytes(pdf)
-    return subprocess.run([tool, "-enc", "UTF-8", str(path), "-"], capture_output=True,
-                          check=True, text=True).stdout
+    return subprocess.run(
+        [tool, "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
 
 
 def squash(text: str) -> str:
@@ -29,16 +30,16 @@ def squash(text: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_almi_pdf_has_the_activities_and_dates(almi: Register, lang: str,
-                                               tmp_path: Path) -> None:
+def test_almi_pdf_has_the_activities_and_dates(almi: Register, lang: str, tmp_path: Path) -> None:
     pdf = render_notice(almi, lang=lang, fmt="pdf", version="f" * 64)
     assert pdf.startswith(b"%PDF-")
     text = pdf_text(pdf, tmp_path)
     assert "2024-07-02" in text
     assert "2024-07-05" in text
     squashed = squash(text)
-    missing = [a.name.get(lang) for a in almi.activities
-               if squash(a.name.get(lang)) not in squashed]
+    missing = [
+        a.name.get(lang) for a in almi.activities if squash(a.name.get(lang)) not in squashed
+    ]
     assert not missing
     assert "dataskyddsombud@almi.se" in text
     assert squash(almi.notice.history[0].text.get(lang)) in squashed

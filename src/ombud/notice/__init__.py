@@ -31,8 +31,14 @@ __all__ = [
 ]
 
 
-def render_notice(register: Register, *, lang: str, fmt: NoticeFormat,
-                  version: str | None = None, base_path: str = "") -> bytes:
+def render_notice(
+    register: Register,
+    *,
+    lang: str,
+    fmt: NoticeFormat,
+    version: str | None = None,
+    base_path: str = "",
+) -> bytes:
     """The privacy notice in ``lang`` as ``fmt`` bytes (UTF-8 for the text formats).
 
     ``version`` labels the footer and the JSON (e.g. the register's content hash);

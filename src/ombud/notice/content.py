@@ -210,8 +210,9 @@ class Links:
         return f"{self.base}/privacy/request?{urlencode({**query, 'lang': self.lang})}"
 
 
-def build(register: Register, lang: str, *, version: str | None = None,
-          base_path: str = "") -> NoticeContent:
+def build(
+    register: Register, lang: str, *, version: str | None = None, base_path: str = ""
+) -> NoticeContent:
     """The whole notice in ``lang``; raises :class:`UnknownLanguageError`."""
     if lang not in register.languages:
         raise UnknownLanguageError(lang, register.languages)
@@ -224,12 +225,14 @@ def retention_text(register: Register, activity: Activity, lang: str) -> str:
     The activity's own ``retention.notice`` first; else the machine period in words,
     unless it is only an example; else the notice's general retention statement.
     """
+
     def t(text: Text | None) -> str:
         return text.get(lang, register.language) if text is not None else ""
 
     retention = activity.retention
     general = t(register.notice.retention) or _fill(
-        labels.UI[labels.builtin(lang)]["retention_default"], register, lang)
+        labels.UI[labels.builtin(lang)]["retention_default"], register, lang
+    )
     if retention is None:
         return general
     if retention.notice is not None:
@@ -304,8 +307,11 @@ class _Builder:
         activities = tuple(self.activity(a) for a in register.activities)
         li = tuple(a for a in activities if a.legal_basis is LegalBasis.LEGITIMATE_INTEREST)
         consent = tuple(a for a in activities if a.legal_basis is LegalBasis.CONSENT)
-        other = tuple(a for a in activities if a.legal_basis not in (
-            LegalBasis.LEGITIMATE_INTEREST, LegalBasis.CONSENT))
+        other = tuple(
+            a
+            for a in activities
+            if a.legal_basis not in (LegalBasis.LEGITIMATE_INTEREST, LegalBasis.CONSENT)
+        )
         recipients = tuple(self.recipient(rid) for rid in register.recipients)
         other_notices = tuple(
             OtherNoticeView(self.t(o.area), self.t(o.where), o.url) for o in notice.other_notices
@@ -316,8 +322,9 @@ class _Builder:
             lang=self.lang,
             labels=ui,
             languages=tuple(
-                LanguageLink(code, labels.language_name(code), self.links.page(code),
-                             code == self.lang)
+                LanguageLink(
+                    code, labels.language_name(code), self.links.page(code), code == self.lang
+                )
                 for code in register.languages
             ),
             organisation=register.organisation.name,
@@ -326,8 +333,9 @@ class _Builder:
             controllers=self.controllers(),
             email_question=ui["q_email"] if emails else ui["q_data"],
             email_uses=tuple(
-                CategoryUse(view, tuple(by_id[a.id] for a in register.activities
-                                        if view.id in a.categories))
+                CategoryUse(
+                    view, tuple(by_id[a.id] for a in register.activities if view.id in a.categories)
+                )
                 for view in categories
                 if (view.id in emails or not emails)
                 and any(view.id in a.categories for a in register.activities)
@@ -366,9 +374,14 @@ class _Builder:
             consent_link=Link(ui["manage_consent"], self.links.consent()),
         )
 
-    def sections(self, categories: tuple[CategoryView, ...], li: tuple[ActivityView, ...],
-                 consent: tuple[ActivityView, ...], other: tuple[ActivityView, ...],
-                 other_notices: tuple[OtherNoticeView, ...]) -> tuple[Section, ...]:
+    def sections(
+        self,
+        categories: tuple[CategoryView, ...],
+        li: tuple[ActivityView, ...],
+        consent: tuple[ActivityView, ...],
+        other: tuple[ActivityView, ...],
+        other_notices: tuple[OtherNoticeView, ...],
+    ) -> tuple[Section, ...]:
         ui = self.ui
         wanted = [
             ("quick-answers", ui["quick"], True),
@@ -394,13 +407,19 @@ class _Builder:
         others = [c.name for c in org.controllers if c is not lead]
         if not others:
             return labels.fill(self.ui["single_default"], {"lead": lead.name})
-        return labels.fill(self.ui["joint_default"],
-                           {"lead": lead.name, "others": labels.join(self.lang, others)})
+        return labels.fill(
+            self.ui["joint_default"], {"lead": lead.name, "others": labels.join(self.lang, others)}
+        )
 
     def category(self, category_id: str) -> CategoryView:
         category = self.register.categories[category_id]
-        return CategoryView(category_id, f"category-{category_id}", self.t(category.name),
-                            self.t(category.examples), category.special)
+        return CategoryView(
+            category_id,
+            f"category-{category_id}",
+            self.t(category.name),
+            self.t(category.examples),
+            category.special,
+        )
 
     def category_name(self, category_id: str) -> str:
         category = self.register.categories.get(category_id)
@@ -473,8 +492,9 @@ class _Builder:
             anchor=f"recipient-{recipient_id}",
             name=self.t(recipient.name),
             role=labels.role(lang, recipient.role),
-            activities=tuple(self.t(a.name) for a in self.register.activities
-                             if recipient_id in a.recipients),
+            activities=tuple(
+                self.t(a.name) for a in self.register.activities if recipient_id in a.recipients
+            ),
             where=where,
             third_country=recipient.third_country,
             safeguard=safeguard,
@@ -493,8 +513,9 @@ class _Builder:
         if not any(r.third_country for r in self.register.recipients.values()):
             return ""
         words = [labels.mechanism(self.lang, m) for m in mechanisms] or ["\N{EN DASH}"]
-        return labels.fill(self.ui["transfers_default"],
-                           {"mechanisms": labels.join(self.lang, words)})
+        return labels.fill(
+            self.ui["transfers_default"], {"mechanisms": labels.join(self.lang, words)}
+        )
 
     def right(self, right: Right) -> RightView:
         default = labels.default_right(self.lang, right)
@@ -529,13 +550,19 @@ class _Builder:
         dpo = self.register.organisation.dpo
         if dpo is None:
             return None
-        return ContactView(self.ui["dpo"], self.t(dpo.name), dpo.email or "", dpo.postal or "",
-                           dpo.phone or "", "")
+        return ContactView(
+            self.ui["dpo"], self.t(dpo.name), dpo.email or "", dpo.postal or "", dpo.phone or "", ""
+        )
 
     def authority(self) -> ContactView | None:
         authority = self.register.organisation.authority
         if authority is None:
             return None
-        return ContactView(self.values["authority"], "", authority.email or "",
-                           authority.postal or "", authority.phone or "",
-                           authority.website or "")
+        return ContactView(
+            self.values["authority"],
+            "",
+            authority.email or "",
+            authority.postal or "",
+            authority.phone or "",
+            authority.website or "",
+        )

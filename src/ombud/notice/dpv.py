@@ -75,41 +75,75 @@ RIGHTS: dict[Right, str] = {
 #: Word beginnings in an activity's id or names (any language, lower case) -> DPV purposes.
 #: Every matching row contributes, in table order.
 PURPOSES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("satisfaction", "kundnöjd", "nöjdhet", "survey", "enkät"),
-     ("dpv:CustomerCare", "dpv:ImproveInternalCRMProcesses")),
-    (("customer-service", "customer service", "customer care", "kundtjänst", "kundservice",
-      "support", "service vid kontakt"),
-     ("dpv:CustomerCare", "dpv:CommunicationForCustomerCare")),
+    (
+        ("satisfaction", "kundnöjd", "nöjdhet", "survey", "enkät"),
+        ("dpv:CustomerCare", "dpv:ImproveInternalCRMProcesses"),
+    ),
+    (
+        (
+            "customer-service",
+            "customer service",
+            "customer care",
+            "kundtjänst",
+            "kundservice",
+            "support",
+            "service vid kontakt",
+        ),
+        ("dpv:CustomerCare", "dpv:CommunicationForCustomerCare"),
+    ),
     (("statistic", "statistik"), ("dpv:OptimisationForController",)),
     (("newsletter", "nyhetsbrev"), ("dpv:CommunicationManagement", "dpv:Marketing")),
-    (("direct-marketing", "direct marketing", "direktmarknadsföring", "direkt marknadsföring",
-      "telemarketing"), ("dpv:DirectMarketing",)),
+    (
+        (
+            "direct-marketing",
+            "direct marketing",
+            "direktmarknadsföring",
+            "direkt marknadsföring",
+            "telemarketing",
+        ),
+        ("dpv:DirectMarketing",),
+    ),
     (("marketing", "marknadsföring", "advertis", "annons", "retarget"), ("dpv:Marketing",)),
     (("analytics", "analys", "web-statistics"), ("dpv:ServiceUsageAnalytics",)),
-    (("booking", "book-", "boka", "appointment", "meeting", "möte"),
-     ("dpv:RequestedServiceProvision",)),
-    (("network", "nätverk", "community", "membership", "medlem"),
-     ("dpv:CommunicationManagement", "dpv:MemberPartnerManagement")),
-    (("recruit", "rekryter", "job-application", "ansökan om anställning"),
-     ("dpv:RecruitmentManagement",)),
+    (
+        ("booking", "book-", "boka", "appointment", "meeting", "möte"),
+        ("dpv:RequestedServiceProvision",),
+    ),
+    (
+        ("network", "nätverk", "community", "membership", "medlem"),
+        ("dpv:CommunicationManagement", "dpv:MemberPartnerManagement"),
+    ),
+    (
+        ("recruit", "rekryter", "job-application", "ansökan om anställning"),
+        ("dpv:RecruitmentManagement",),
+    ),
     (("employ", "anställ", "personnel", "payroll", "lön"), ("dpv:HumanResourceManagement",)),
-    (("accounting", "bookkeeping", "bokföring", "invoic", "faktur"),
-     ("dpv:LegalCompliance", "dpv:PaymentManagement")),
+    (
+        ("accounting", "bookkeeping", "bokföring", "invoic", "faktur"),
+        ("dpv:LegalCompliance", "dpv:PaymentManagement"),
+    ),
     (("security", "säkerhet"), ("dpv:EnforceSecurity",)),
-    (("fraud", "bedrägeri", "money-laundering", "penningtvätt"),
-     ("dpv:FraudPreventionAndDetection",)),
+    (
+        ("fraud", "bedrägeri", "money-laundering", "penningtvätt"),
+        ("dpv:FraudPreventionAndDetection",),
+    ),
     (("whistleblow", "visselbl"), ("dpv:LegalCompliance",)),
-    (("credit", "kredit", "loan", "lån"), ("dpv:CustomerSolvencyMonitoring",
-                                          "dpv:ServiceProvision")),
+    (
+        ("credit", "kredit", "loan", "lån"),
+        ("dpv:CustomerSolvencyMonitoring", "dpv:ServiceProvision"),
+    ),
     (("supplier", "vendor", "leverantör"), ("dpv:VendorManagement",)),
-    (("crm", "customer-relationship", "kundrelation"),
-     ("dpv:CustomerRelationshipManagement",)),
+    (("crm", "customer-relationship", "kundrelation"), ("dpv:CustomerRelationshipManagement",)),
     (("event", "evenemang"), ("dpv:ServiceRegistration",)),
 )
 
-MARKETING_PURPOSES = frozenset({
-    "dpv:Marketing", "dpv:DirectMarketing", "dpv:PersonalisedAdvertising",
-})
+MARKETING_PURPOSES = frozenset(
+    {
+        "dpv:Marketing",
+        "dpv:DirectMarketing",
+        "dpv:PersonalisedAdvertising",
+    }
+)
 
 
 def legal_basis(basis: LegalBasis) -> tuple[str, str]:

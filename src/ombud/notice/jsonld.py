@@ -67,9 +67,18 @@ def document(register: Register, n: NoticeContent) -> JSON:
     org = register.organisation
     views = {a.id: a for a in n.activities}
     controllers = [
-        _clean({"@id": f"#controller-{c.id}", "@type": "dpv:DataController", "id": c.id,
-                "name": c.name, "lead": c.lead, "orgnr": c.orgnr, "email": c.email,
-                "url": c.website})
+        _clean(
+            {
+                "@id": f"#controller-{c.id}",
+                "@type": "dpv:DataController",
+                "id": c.id,
+                "name": c.name,
+                "lead": c.lead,
+                "orgnr": c.orgnr,
+                "email": c.email,
+                "url": c.website,
+            }
+        )
         for c in org.controllers
     ]
     doc: JSON = {
@@ -98,8 +107,14 @@ def document(register: Register, n: NoticeContent) -> JSON:
     if n.authority is not None:
         doc["hasAuthority"] = _contact("dpv:DataProtectionAuthority", n.authority)
     doc["categories"] = [
-        {"@id": f"#{c.anchor}", "@type": "dpv:PersonalData", "id": c.id, "name": c.name,
-         "examples": c.examples, "special": c.special}
+        {
+            "@id": f"#{c.anchor}",
+            "@type": "dpv:PersonalData",
+            "id": c.id,
+            "name": c.name,
+            "examples": c.examples,
+            "special": c.special,
+        }
         for c in n.categories
     ]
     doc["hasPersonalDataHandling"] = [
@@ -111,18 +126,28 @@ def document(register: Register, n: NoticeContent) -> JSON:
     doc["disclosure"] = list(n.disclosure)
     doc["security"] = n.security
     doc["hasRight"] = [
-        {"@id": f"#{r.anchor}", "@type": ["dpv:DataSubjectRight", dpv.RIGHTS[r.id]],
-         "id": r.id.value, "title": r.title, "description": r.text,
-         "conditions": list(r.conditions), "after": r.after or None,
-         "url": r.action.href}
+        {
+            "@id": f"#{r.anchor}",
+            "@type": ["dpv:DataSubjectRight", dpv.RIGHTS[r.id]],
+            "id": r.id.value,
+            "title": r.title,
+            "description": r.text,
+            "conditions": list(r.conditions),
+            "after": r.after or None,
+            "url": r.action.href,
+        }
         for r in n.rights
     ]
     doc["contact"] = n.contact
     doc["history"] = [{"date": h.date, "description": h.text} for h in n.history]
-    doc["otherNotices"] = [_clean({"area": o.area, "where": o.where, "url": o.url})
-                           for o in n.other_notices]
-    doc["links"] = {"history": n.history_link.href, "request": n.request_link.href,
-                    "consent": n.consent_link.href}
+    doc["otherNotices"] = [
+        _clean({"area": o.area, "where": o.where, "url": o.url}) for o in n.other_notices
+    ]
+    doc["links"] = {
+        "history": n.history_link.href,
+        "request": n.request_link.href,
+        "consent": n.consent_link.href,
+    }
     return doc
 
 
@@ -137,37 +162,42 @@ def _activity(register: Register, activity: Activity, view: ActivityView) -> JSO
         storage["from"] = retention.from_.value
     if retention is not None and retention.until:
         storage["until"] = retention.until
-    return _clean({
-        "@id": f"#{view.anchor}",
-        "@type": "dpv:PersonalDataHandling",
-        "id": activity.id,
-        "name": view.name,
-        "hasPurpose": {"@type": dpv.purposes(activity), "description": view.purpose},
-        "hasLegalBasis": [basis, article],
-        "legalBasis": activity.legal_basis.value,
-        "legalBasisText": view.basis_plain,
-        "legitimateInterest": view.legitimate_interest or None,
-        "hasPersonalData": [
-            {"@id": f"#category-{cid}", "name": name, "special": categories[cid].special}
-            if cid in categories else {"@id": f"#category-{cid}", "name": name}
-            for cid, name in zip(activity.categories, view.categories, strict=True)
-        ],
-        "hasDataSubject": [
-            {"@type": "dpv:DataSubject", "id": sid, "name": name}
-            for sid, name in zip(activity.subjects, view.subjects, strict=True)
-        ],
-        "hasDataSource": [dpv.SOURCES[s] for s in activity.sources],
-        "sources": list(view.sources),
-        "hasRecipient": [{"@id": f"#recipient-{rid}", "name": name}
-                         for rid, name in zip(activity.recipients, view.recipients, strict=True)],
-        "hasStorageCondition": storage,
-        "hasProcessing": ["dpv:Profiling"] if activity.profiling else [],
-        "profiling": activity.profiling,
-        "profilingLogic": view.profiling_logic or None,
-        "directMarketing": activity.direct_marketing,
-        "consentPurpose": activity.consent.purpose if activity.consent else None,
-        "howToStop": _clean({"label": view.action.label, "url": view.action.href}),
-    })
+    return _clean(
+        {
+            "@id": f"#{view.anchor}",
+            "@type": "dpv:PersonalDataHandling",
+            "id": activity.id,
+            "name": view.name,
+            "hasPurpose": {"@type": dpv.purposes(activity), "description": view.purpose},
+            "hasLegalBasis": [basis, article],
+            "legalBasis": activity.legal_basis.value,
+            "legalBasisText": view.basis_plain,
+            "legitimateInterest": view.legitimate_interest or None,
+            "hasPersonalData": [
+                {"@id": f"#category-{cid}", "name": name, "special": categories[cid].special}
+                if cid in categories
+                else {"@id": f"#category-{cid}", "name": name}
+                for cid, name in zip(activity.categories, view.categories, strict=True)
+            ],
+            "hasDataSubject": [
+                {"@type": "dpv:DataSubject", "id": sid, "name": name}
+                for sid, name in zip(activity.subjects, view.subjects, strict=True)
+            ],
+            "hasDataSource": [dpv.SOURCES[s] for s in activity.sources],
+            "sources": list(view.sources),
+            "hasRecipient": [
+                {"@id": f"#recipient-{rid}", "name": name}
+                for rid, name in zip(activity.recipients, view.recipients, strict=True)
+            ],
+            "hasStorageCondition": storage,
+            "hasProcessing": ["dpv:Profiling"] if activity.profiling else [],
+            "profiling": activity.profiling,
+            "profilingLogic": view.profiling_logic or None,
+            "directMarketing": activity.direct_marketing,
+            "consentPurpose": activity.consent.purpose if activity.consent else None,
+            "howToStop": _clean({"label": view.action.label, "url": view.action.href}),
+        }
+    )
 
 
 def _recipient(register: Register, recipient_id: str, n: NoticeContent) -> JSON:
@@ -175,32 +205,44 @@ def _recipient(register: Register, recipient_id: str, n: NoticeContent) -> JSON:
     view = next(r for r in n.recipients if r.id == recipient_id)
     transfer: JSON | None = None
     if recipient.third_country and recipient.transfer is not None:
-        transfer = _clean({
-            "mechanisms": [m.value for m in recipient.transfer.mechanisms],
-            "hasLegalBasis": [dpv.MECHANISMS[m] for m in recipient.transfer.mechanisms],
-            "reference": recipient.transfer.reference,
-            "description": view.safeguard,
-        })
-    return _clean({
-        "@id": f"#{view.anchor}",
-        "@type": list(dpv.ROLES[recipient.role]),
-        "id": recipient_id,
-        "name": view.name,
-        "role": recipient.role.value,
-        "roleText": view.role,
-        "description": view.description or None,
-        "hasCountry": recipient.country,
-        "hasThirdCountry": recipient.country if recipient.third_country else None,
-        "thirdCountry": recipient.third_country,
-        "transfer": transfer,
-        "url": recipient.privacy_url,
-        "activities": [a.id for a in register.activities if recipient_id in a.recipients],
-    })
+        transfer = _clean(
+            {
+                "mechanisms": [m.value for m in recipient.transfer.mechanisms],
+                "hasLegalBasis": [dpv.MECHANISMS[m] for m in recipient.transfer.mechanisms],
+                "reference": recipient.transfer.reference,
+                "description": view.safeguard,
+            }
+        )
+    return _clean(
+        {
+            "@id": f"#{view.anchor}",
+            "@type": list(dpv.ROLES[recipient.role]),
+            "id": recipient_id,
+            "name": view.name,
+            "role": recipient.role.value,
+            "roleText": view.role,
+            "description": view.description or None,
+            "hasCountry": recipient.country,
+            "hasThirdCountry": recipient.country if recipient.third_country else None,
+            "thirdCountry": recipient.third_country,
+            "transfer": transfer,
+            "url": recipient.privacy_url,
+            "activities": [a.id for a in register.activities if recipient_id in a.recipients],
+        }
+    )
 
 
 def _contact(kind: str, card: ContactView) -> JSON:
-    return _clean({"@type": kind, "name": card.name or card.heading, "email": card.email,
-                   "postal": card.postal, "phone": card.phone, "url": card.website})
+    return _clean(
+        {
+            "@type": kind,
+            "name": card.name or card.heading,
+            "email": card.email,
+            "postal": card.postal,
+            "phone": card.phone,
+            "url": card.website,
+        }
+    )
 
 
 def _clean(value: JSON) -> JSON:

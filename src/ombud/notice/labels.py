@@ -298,10 +298,14 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Begär radering",
             (
                 "Personuppgifterna behövs inte längre för de ändamål de samlades in för.",
-                ("Du tar tillbaka det samtycke som behandlingen grundar sig på och det finns "
-                 "ingen annan rättslig grund för behandlingen."),
-                ("Du invänder mot behandlingen och det saknas berättigade skäl som väger tyngre, "
-                 "eller du invänder mot direkt marknadsföring."),
+                (
+                    "Du tar tillbaka det samtycke som behandlingen grundar sig på och det finns "
+                    "ingen annan rättslig grund för behandlingen."
+                ),
+                (
+                    "Du invänder mot behandlingen och det saknas berättigade skäl som väger "
+                    "tyngre, eller du invänder mot direkt marknadsföring."
+                ),
                 "Personuppgifterna har behandlats på ett olagligt sätt.",
                 "Personuppgifterna måste raderas för att uppfylla en rättslig förpliktelse.",
             ),
@@ -315,14 +319,22 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "ett viktigt allmänintresse. Du kan begära begränsning i följande fall:",
             "Begär begränsning",
             (
-                ("Du bestrider att personuppgifterna är korrekta, under den tid {org} "
-                 "kontrollerar dem."),
-                ("Behandlingen är olaglig och du motsätter dig att uppgifterna raderas och vill "
-                 "i stället att användningen begränsas."),
-                ("{org} behöver inte längre uppgifterna, men du behöver dem för att fastställa, "
-                 "göra gällande eller försvara rättsliga anspråk."),
-                ("Du har invänt mot behandlingen och {org} utreder om {org_gen} skäl väger "
-                 "tyngre än dina."),
+                (
+                    "Du bestrider att personuppgifterna är korrekta, under den tid {org} "
+                    "kontrollerar dem."
+                ),
+                (
+                    "Behandlingen är olaglig och du motsätter dig att uppgifterna raderas och vill "
+                    "i stället att användningen begränsas."
+                ),
+                (
+                    "{org} behöver inte längre uppgifterna, men du behöver dem för att fastställa, "
+                    "göra gällande eller försvara rättsliga anspråk."
+                ),
+                (
+                    "Du har invänt mot behandlingen och {org} utreder om {org_gen} skäl väger "
+                    "tyngre än dina."
+                ),
             ),
             "{org} meddelar dig innan en begränsning hävs.",
         ),
@@ -380,10 +392,14 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Request erasure",
             (
                 "The personal data is no longer needed for the purposes it was collected for.",
-                ("You withdraw the consent the processing rests on and there is no other legal "
-                 "basis for it."),
-                ("You object to the processing and there are no overriding legitimate grounds, "
-                 "or you object to direct marketing."),
+                (
+                    "You withdraw the consent the processing rests on and there is no other legal "
+                    "basis for it."
+                ),
+                (
+                    "You object to the processing and there are no overriding legitimate grounds, "
+                    "or you object to direct marketing."
+                ),
                 "The personal data has been processed unlawfully.",
                 "The personal data must be erased to comply with a legal obligation.",
             ),
@@ -398,12 +414,18 @@ RIGHTS: dict[str, dict[Right, DefaultRight]] = {
             "Request restriction",
             (
                 "You contest the accuracy of the personal data, while {org} verifies it.",
-                ("The processing is unlawful and you oppose erasure and ask for restriction "
-                 "instead."),
-                ("{org} no longer needs the data, but you need it to establish, exercise or "
-                 "defend legal claims."),
-                ("You have objected to the processing and {org} is examining whether its "
-                 "grounds override yours."),
+                (
+                    "The processing is unlawful and you oppose erasure and ask for restriction "
+                    "instead."
+                ),
+                (
+                    "{org} no longer needs the data, but you need it to establish, exercise or "
+                    "defend legal claims."
+                ),
+                (
+                    "You have objected to the processing and {org} is examining whether its "
+                    "grounds override yours."
+                ),
             ),
             "{org} tells you before a restriction is lifted.",
         ),
@@ -445,11 +467,12 @@ LEGAL_BASES: dict[str, dict[LegalBasis, tuple[str, str]]] = {
         LegalBasis.CONTRACT: ("Avtal", "Behövs för att fullgöra ett avtal med dig"),
         LegalBasis.LEGAL_OBLIGATION: ("Rättslig förpliktelse", "Lagen kräver det"),
         LegalBasis.VITAL_INTEREST: (
-            "Grundläggande intresse", "Behövs för att skydda någons liv eller hälsa"
+            "Grundläggande intresse",
+            "Behövs för att skydda någons liv eller hälsa",
         ),
         LegalBasis.PUBLIC_TASK: (
-            "Allmänt intresse", ("Behövs för en uppgift av allmänt intresse eller "
-            "myndighetsutövning")
+            "Allmänt intresse",
+            ("Behövs för en uppgift av allmänt intresse eller myndighetsutövning"),
         ),
         LegalBasis.LEGITIMATE_INTEREST: (
             "Intresseavvägning",
@@ -461,10 +484,12 @@ LEGAL_BASES: dict[str, dict[LegalBasis, tuple[str, str]]] = {
         LegalBasis.CONTRACT: ("Contract", "Needed to perform a contract with you"),
         LegalBasis.LEGAL_OBLIGATION: ("Legal obligation", "The law requires it"),
         LegalBasis.VITAL_INTEREST: (
-            "Vital interests", "Needed to protect someone's life or health"
+            "Vital interests",
+            "Needed to protect someone's life or health",
         ),
         LegalBasis.PUBLIC_TASK: (
-            "Public task", "Needed for a task in the public interest or official authority"
+            "Public task",
+            "Needed for a task in the public interest or official authority",
         ),
         LegalBasis.LEGITIMATE_INTEREST: (
             "Legitimate interest",
@@ -539,29 +564,75 @@ RETENTION_UNTIL: dict[str, tuple[str, str]] = {
 
 #: unit -> (singular, plural)
 DURATION_UNITS: dict[str, dict[str, tuple[str, str]]] = {
-    "sv": {"years": ("år", "år"), "months": ("månad", "månader"),
-           "weeks": ("vecka", "veckor"), "days": ("dag", "dagar")},
-    "en": {"years": ("year", "years"), "months": ("month", "months"),
-           "weeks": ("week", "weeks"), "days": ("day", "days")},
+    "sv": {
+        "years": ("år", "år"),
+        "months": ("månad", "månader"),
+        "weeks": ("vecka", "veckor"),
+        "days": ("dag", "dagar"),
+    },
+    "en": {
+        "years": ("year", "years"),
+        "months": ("month", "months"),
+        "weeks": ("week", "weeks"),
+        "days": ("day", "days"),
+    },
 }
 AND = {"sv": "och", "en": "and"}
 
 LANGUAGE_NAMES = {
-    "sv": "Svenska", "en": "English", "fi": "Suomi", "no": "Norsk", "nb": "Norsk bokmål",
-    "da": "Dansk", "de": "Deutsch", "fr": "Français", "es": "Español", "ar": "العربية",
-    "so": "Soomaali", "fa": "فارسی", "pl": "Polski", "is": "Íslenska",
+    "sv": "Svenska",
+    "en": "English",
+    "fi": "Suomi",
+    "no": "Norsk",
+    "nb": "Norsk bokmål",
+    "da": "Dansk",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "ar": "العربية",
+    "so": "Soomaali",
+    "fa": "فارسی",
+    "pl": "Polski",
+    "is": "Íslenska",
 }
 
 COUNTRIES: dict[str, dict[str, str]] = {
-    "sv": {"US": "USA", "GB": "Storbritannien", "CH": "Schweiz", "CA": "Kanada",
-           "JP": "Japan", "IN": "Indien", "AU": "Australien", "KR": "Sydkorea",
-           "SE": "Sverige", "IE": "Irland", "DE": "Tyskland", "NL": "Nederländerna",
-           "FI": "Finland", "DK": "Danmark", "NO": "Norge", "FR": "Frankrike"},
-    "en": {"US": "the United States", "GB": "the United Kingdom", "CH": "Switzerland",
-           "CA": "Canada", "JP": "Japan", "IN": "India", "AU": "Australia",
-           "KR": "South Korea", "SE": "Sweden", "IE": "Ireland", "DE": "Germany",
-           "NL": "the Netherlands", "FI": "Finland", "DK": "Denmark", "NO": "Norway",
-           "FR": "France"},
+    "sv": {
+        "US": "USA",
+        "GB": "Storbritannien",
+        "CH": "Schweiz",
+        "CA": "Kanada",
+        "JP": "Japan",
+        "IN": "Indien",
+        "AU": "Australien",
+        "KR": "Sydkorea",
+        "SE": "Sverige",
+        "IE": "Irland",
+        "DE": "Tyskland",
+        "NL": "Nederländerna",
+        "FI": "Finland",
+        "DK": "Danmark",
+        "NO": "Norge",
+        "FR": "Frankrike",
+    },
+    "en": {
+        "US": "the United States",
+        "GB": "the United Kingdom",
+        "CH": "Switzerland",
+        "CA": "Canada",
+        "JP": "Japan",
+        "IN": "India",
+        "AU": "Australia",
+        "KR": "South Korea",
+        "SE": "Sweden",
+        "IE": "Ireland",
+        "DE": "Germany",
+        "NL": "the Netherlands",
+        "FI": "Finland",
+        "DK": "Denmark",
+        "NO": "Norway",
+        "FR": "France",
+    },
 }
 
 
@@ -621,7 +692,8 @@ def duration(lang: str, parts: Mapping[str, int]) -> str:
     units = DURATION_UNITS[builtin(lang)]
     words = [
         f"{count} {units[unit][0] if count == 1 else units[unit][1]}"
-        for unit, count in parts.items() if count
+        for unit, count in parts.items()
+        if count
     ]
     return join(lang, words)
 

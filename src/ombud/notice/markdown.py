@@ -32,8 +32,18 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], caption: str = "
 
 def render_markdown(n: NoticeContent) -> str:
     """The whole notice in Markdown, sections in the same order as the HTML page."""
-    parts = (_header, _quick, _toc, _processing, _disclosure, _updates, _rights, _contacts,
-             _other_notices, _footer)
+    parts = (
+        _header,
+        _quick,
+        _toc,
+        _processing,
+        _disclosure,
+        _updates,
+        _rights,
+        _contacts,
+        _other_notices,
+        _footer,
+    )
     return "\n".join(line for part in parts for line in part(n, n.labels))
 
 
@@ -41,38 +51,57 @@ def _header(n: NoticeContent, L: Mapping[str, str]) -> list[str]:  # noqa: N803 
     dates = f"{esc(L['updated'])} {n.updated}"
     if n.published:
         dates += f" · {esc(L['published'])} {n.published}"
-    out = [" · ".join(lg.name if lg.current else link(lg.name, lg.href) for lg in n.languages),
-           "", f"# {esc(n.title)}", "", dates, ""]
+    out = [
+        " · ".join(lg.name if lg.current else link(lg.name, lg.href) for lg in n.languages),
+        "",
+        f"# {esc(n.title)}",
+        "",
+        dates,
+        "",
+    ]
     out += [line for p in n.intro for line in (esc(p), "")]
     return [*out, esc(n.controllers), ""]
 
 
 def _quick(n: NoticeContent, L: Mapping[str, str]) -> list[str]:  # noqa: N803
-    out = [*h2("quick-answers", L["quick"]), esc(L["quick_intro"]), "",
-           f"### {esc(n.email_question)}", ""]
+    out = [
+        *h2("quick-answers", L["quick"]),
+        esc(L["quick_intro"]),
+        "",
+        f"### {esc(n.email_question)}",
+        "",
+    ]
     for use in n.email_uses:
         examples = f" ({esc(use.category.examples)})" if use.category.examples else ""
         out += [f"**{esc(use.category.name)}**{examples} {esc(L['q_uses'])}", ""]
-        out += [f"- {esc(a.name)} {DASH} {esc(a.basis_label)}. {_action(a.action)}"
-                for a in use.activities]
+        out += [
+            f"- {esc(a.name)} {DASH} {esc(a.basis_label)}. {_action(a.action)}"
+            for a in use.activities
+        ]
         out.append("")
     out += [f"### {esc(L['q_marketing'])}", ""]
     if n.marketing:
         out += [f"- {esc(a.name)}: {_action(a.action)}" for a in n.marketing]
     else:
         out.append(esc(L["q_marketing_none"]))
-    out += ["", link(n.consent_link.label, n.consent_link.href), "",
-            f"### {esc(L['q_dpo'])}", ""]
+    out += ["", link(n.consent_link.label, n.consent_link.href), "", f"### {esc(L['q_dpo'])}", ""]
     out += _contact(n.dpo, L) if n.dpo else [esc(L["q_dpo_none"]), ""]
-    out += [f"### {esc(L['q_request'])}", "", esc(L["q_request_text"]), "",
-            (f"{link(n.request_link.label, n.request_link.href)} · "
-             f"{link(L['complain'], '#contact')}"), ""]
+    out += [
+        f"### {esc(L['q_request'])}",
+        "",
+        esc(L["q_request_text"]),
+        "",
+        (f"{link(n.request_link.label, n.request_link.href)} · {link(L['complain'], '#contact')}"),
+        "",
+    ]
     if n.activities:
         out += [f"### {esc(L['q_overview'])}", ""]
         out += table(
             [L["col_activity"], L["col_legal_basis"], L["col_retention"], L["col_how_to_stop"]],
-            ([esc(a.name), esc(a.basis_plain), esc(a.retention), _action(a.action)]
-             for a in n.activities),
+            (
+                [esc(a.name), esc(a.basis_plain), esc(a.retention), _action(a.action)]
+                for a in n.activities
+            ),
             L["cap_overview"],
         )
     return out
@@ -89,8 +118,10 @@ def _processing(n: NoticeContent, L: Mapping[str, str]) -> list[str]:  # noqa: N
         out += h2("categories", L["h_categories"])
         out += table(
             [L["col_category"], L["col_examples"]],
-            ([esc(c.name), esc(c.examples) + (f" ({esc(L['special'])})" if c.special else "")]
-             for c in n.categories),
+            (
+                [esc(c.name), esc(c.examples) + (f" ({esc(L['special'])})" if c.special else "")]
+                for c in n.categories
+            ),
             L["cap_categories"],
         )
     if n.li_activities:
@@ -112,12 +143,24 @@ def _disclosure(n: NoticeContent, L: Mapping[str, str]) -> list[str]:  # noqa: N
     out += [line for p in n.disclosure for line in (esc(p), "")]
     if n.recipients:
         out += table(
-            [L["col_recipient"], L["col_role"], L["col_used_in"], L["col_country"],
-             L["col_safeguard"]],
-            ([esc(r.name) + (f" ({link(L['their_privacy'], r.privacy_url)})"
-                             if r.privacy_url else ""),
-              esc(r.role), esc(", ".join(r.activities)), esc(r.where), esc(r.safeguard)]
-             for r in n.recipients),
+            [
+                L["col_recipient"],
+                L["col_role"],
+                L["col_used_in"],
+                L["col_country"],
+                L["col_safeguard"],
+            ],
+            (
+                [
+                    esc(r.name)
+                    + (f" ({link(L['their_privacy'], r.privacy_url)})" if r.privacy_url else ""),
+                    esc(r.role),
+                    esc(", ".join(r.activities)),
+                    esc(r.where),
+                    esc(r.safeguard),
+                ]
+                for r in n.recipients
+            ),
             L["cap_recipients"],
         )
     if n.transfers:
@@ -156,11 +199,15 @@ def _other_notices(n: NoticeContent, L: Mapping[str, str]) -> list[str]:  # noqa
     if not n.other_notices:
         return []
     return [
-        *h2("other-notices", L["h_other_notices"]), esc(n.other_notices_intro), "",
+        *h2("other-notices", L["h_other_notices"]),
+        esc(n.other_notices_intro),
+        "",
         *table(
             [L["col_area"], L["col_where"]],
-            ([esc(o.area), link(o.where, o.url) if o.url else esc(o.where)]
-             for o in n.other_notices),
+            (
+                [esc(o.area), link(o.where, o.url) if o.url else esc(o.where)]
+                for o in n.other_notices
+            ),
             L["cap_other_notices"],
         ),
     ]
@@ -184,8 +231,14 @@ def _action(action: Action) -> str:
     return link(action.label, action.href) if action.href else esc(action.label)
 
 
-def _activities(n: NoticeContent, rows: Sequence[ActivityView], caption: str, *,
-                basis: bool = False, interest: bool = False) -> list[str]:
+def _activities(
+    n: NoticeContent,
+    rows: Sequence[ActivityView],
+    caption: str,
+    *,
+    basis: bool = False,
+    interest: bool = False,
+) -> list[str]:
     L = n.labels  # noqa: N806 - as in the template
     header = [L["col_activity"]]
     header += [L["col_legal_basis"]] if basis else []

@@ -49,32 +49,46 @@ COLUMNS: tuple[Column, ...] = (
     Column("legitimate_interest", "Berättigat intresse", "Legitimate interest", 36),
     Column("data_subjects", "Kategorier av registrerade", "Categories of data subjects"),
     Column("personal_data", "Kategorier av personuppgifter", "Categories of personal data"),
-    Column("special_categories", "Känsliga personuppgifter (art. 9)",
-           "Special categories (Art. 9)"),
+    Column(
+        "special_categories", "Känsliga personuppgifter (art. 9)", "Special categories (Art. 9)"
+    ),
     Column("recipients", "Mottagare (roll)", "Recipients (role)", 40),
-    Column("third_country_transfers", "Överföring till tredje land",
-           "Transfers to third countries"),
+    Column(
+        "third_country_transfers", "Överföring till tredje land", "Transfers to third countries"
+    ),
     Column("transfer_safeguards", "Skyddsåtgärder vid överföring", "Transfer safeguards", 40),
     Column("retention_period", "Lagringstid (ISO 8601)", "Retention period (ISO 8601)", 14),
     Column("retention_from", "Lagringstiden räknas från", "Retention counted from", 18),
     Column("retention_until", "Lagring upphör", "Retention ends", 18),
     Column("retention_notice", "Lagringstid enligt informationen", "Retention as published", 40),
-    Column("retention_example", "Lagringstiden är ett exempel", "Retention period is an example",
-           12),
-    Column("security_measures", "Säkerhetsåtgärder (allmän beskrivning)",
-           "Security measures (general description)", 48),
+    Column(
+        "retention_example", "Lagringstiden är ett exempel", "Retention period is an example", 12
+    ),
+    Column(
+        "security_measures",
+        "Säkerhetsåtgärder (allmän beskrivning)",
+        "Security measures (general description)",
+        48,
+    ),
     Column("sources", "Källor", "Sources", 24),
     Column("profiling", "Profilering", "Profiling", 12),
     Column("direct_marketing", "Direkt marknadsföring", "Direct marketing", 12),
     Column("consent_purpose", "Samtyckesändamål", "Consent purpose", 18),
-    Column("personnummer_justification", "Motivering för personnummer",
-           "Justification for personnummer", 30),
+    Column(
+        "personnummer_justification",
+        "Motivering för personnummer",
+        "Justification for personnummer",
+        30,
+    ),
     Column("systems", "System", "Systems", 24),
 )
 
 _ARTICLE = {
-    LegalBasis.CONSENT: "a", LegalBasis.CONTRACT: "b", LegalBasis.LEGAL_OBLIGATION: "c",
-    LegalBasis.VITAL_INTEREST: "d", LegalBasis.PUBLIC_TASK: "e",
+    LegalBasis.CONSENT: "a",
+    LegalBasis.CONTRACT: "b",
+    LegalBasis.LEGAL_OBLIGATION: "c",
+    LegalBasis.VITAL_INTEREST: "d",
+    LegalBasis.PUBLIC_TASK: "e",
     LegalBasis.LEGITIMATE_INTEREST: "f",
 }
 
@@ -109,50 +123,59 @@ def _record(register: Register, activity: Activity, lang: str) -> dict[str, Valu
     org = register.organisation
     controllers = [c for c in org.controllers if c.id == activity.controller] or org.controllers
     categories = register.categories
-    recipients = {rid: register.recipients[rid] for rid in activity.recipients
-                  if rid in register.recipients}
+    recipients = {
+        rid: register.recipients[rid] for rid in activity.recipients if rid in register.recipients
+    }
     retention = activity.retention
     short, _ = labels.legal_basis(lang, activity.legal_basis)
     article = _ARTICLE[activity.legal_basis]
-    basis = f"{short} (art. 6.1 {article})" if labels.builtin(lang) == "sv" else (
-        f"{short} (Art. 6(1)({article}))")
+    basis = (
+        f"{short} (art. 6.1 {article})"
+        if labels.builtin(lang) == "sv"
+        else (f"{short} (Art. 6(1)({article}))")
+    )
     dpo = org.dpo
     security = t(register.notice.security) or labels.fill(
-        labels.UI[labels.builtin(lang)]["security_default"], {"org": org.name})
+        labels.UI[labels.builtin(lang)]["security_default"], {"org": org.name}
+    )
     return {
         "activity_id": activity.id,
         "activity": t(activity.name),
         "controller": [_lead(c, lang) for c in controllers],
         "controller_contact": [_controller_contact(c) for c in controllers],
         "joint_controllers": [_lead(c, lang) for c in org.controllers]
-        if len(org.controllers) > 1 else [],
-        "dpo_contact": ", ".join(
-            v for v in (t(dpo.name), dpo.email, dpo.phone, dpo.postal) if v
-        ) if dpo is not None else None,
+        if len(org.controllers) > 1
+        else [],
+        "dpo_contact": ", ".join(v for v in (t(dpo.name), dpo.email, dpo.phone, dpo.postal) if v)
+        if dpo is not None
+        else None,
         "purpose": t(activity.purpose),
         "legal_basis": basis,
         "dpv_legal_basis": dpv.legal_basis(activity.legal_basis)[0],
         "legitimate_interest": t(activity.legitimate_interest) or None,
         "data_subjects": [
-            t(register.subjects[s].name) if s in register.subjects else s
-            for s in activity.subjects
+            t(register.subjects[s].name) if s in register.subjects else s for s in activity.subjects
         ],
-        "personal_data": [t(categories[c].name) if c in categories else c
-                          for c in activity.categories],
+        "personal_data": [
+            t(categories[c].name) if c in categories else c for c in activity.categories
+        ],
         "special_categories": [
             _special(t(categories[c].name), categories[c])
-            for c in activity.categories if c in categories and categories[c].special
+            for c in activity.categories
+            if c in categories and categories[c].special
         ],
         "recipients": [f"{t(r.name)} ({labels.role(lang, r.role)})" for r in recipients.values()],
         "third_country_transfers": [
             f"{t(r.name)}: {labels.country(lang, r.country or '')}"
-            for r in recipients.values() if r.third_country
+            for r in recipients.values()
+            if r.third_country
         ],
         "transfer_safeguards": [
-            f"{t(r.name)}: " + labels.join(
-                lang, [labels.mechanism(lang, m) for m in r.transfer.mechanisms]
-            ) + (f" ({r.transfer.reference})" if r.transfer.reference else "")
-            for r in recipients.values() if r.third_country and r.transfer is not None
+            f"{t(r.name)}: "
+            + labels.join(lang, [labels.mechanism(lang, m) for m in r.transfer.mechanisms])
+            + (f" ({r.transfer.reference})" if r.transfer.reference else "")
+            for r in recipients.values()
+            if r.third_country and r.transfer is not None
         ],
         "retention_period": retention.period if retention else None,
         "retention_from": retention.from_.value if retention else None,
@@ -232,10 +255,29 @@ def _xlsx(register: Register, rows: Sequence[dict[str, Value]], lang: str) -> by
     sheet.auto_filter.ref = sheet.dimensions
 
     parties = book.create_sheet("Ansvariga och kontakter" if sv else "Controllers and contacts")
-    header = (["Roll", "Namn", "Organisationsnummer", "E-post", "Telefon", "Postadress",
-               "Webbplats", "Anmärkning"] if sv else
-              ["Role", "Name", "Organisation number", "E-mail", "Phone", "Postal address",
-               "Website", "Notes"])
+    header = (
+        [
+            "Roll",
+            "Namn",
+            "Organisationsnummer",
+            "E-post",
+            "Telefon",
+            "Postadress",
+            "Webbplats",
+            "Anmärkning",
+        ]
+        if sv
+        else [
+            "Role",
+            "Name",
+            "Organisation number",
+            "E-mail",
+            "Phone",
+            "Postal address",
+            "Website",
+            "Notes",
+        ]
+    )
     parties.append(header)
     for party in _parties(register, lang):
         parties.append(party)
@@ -259,29 +301,55 @@ def _parties(register: Register, lang: str) -> list[list[str]]:
     sv = labels.builtin(lang) == "sv"
     org = register.organisation
     joint = len(org.controllers) > 1
-    arrangement = (org.joint_controllership.get(lang, register.language)
-                   if org.joint_controllership else "")
+    arrangement = (
+        org.joint_controllership.get(lang, register.language) if org.joint_controllership else ""
+    )
     rows = []
     for controller in org.controllers:
         if not joint:
             role = "Personuppgiftsansvarig" if sv else "Controller"
         elif controller.lead:
-            role = ("Gemensamt personuppgiftsansvarig (ledande)" if sv
-                    else "Joint controller (lead)")
+            role = "Gemensamt personuppgiftsansvarig (ledande)" if sv else "Joint controller (lead)"
         else:
             role = "Gemensamt personuppgiftsansvarig" if sv else "Joint controller"
-        rows.append([role, controller.name, controller.orgnr or "", controller.email or "",
-                     "", "", controller.website or "",
-                     arrangement if controller.lead else ""])
+        rows.append(
+            [
+                role,
+                controller.name,
+                controller.orgnr or "",
+                controller.email or "",
+                "",
+                "",
+                controller.website or "",
+                arrangement if controller.lead else "",
+            ]
+        )
     if org.dpo is not None:
         dpo = org.dpo
-        rows.append(["Dataskyddsombud" if sv else "Data protection officer",
-                     dpo.name.get(lang, register.language) if dpo.name else "", "",
-                     dpo.email or "", dpo.phone or "", dpo.postal or "", "", ""])
+        rows.append(
+            [
+                "Dataskyddsombud" if sv else "Data protection officer",
+                dpo.name.get(lang, register.language) if dpo.name else "",
+                "",
+                dpo.email or "",
+                dpo.phone or "",
+                dpo.postal or "",
+                "",
+                "",
+            ]
+        )
     if org.authority is not None:
         authority = org.authority
-        rows.append(["Tillsynsmyndighet" if sv else "Supervisory authority",
-                     authority.name.get(lang, register.language) if authority.name else "",
-                     "", authority.email or "", authority.phone or "", authority.postal or "",
-                     authority.website or "", ""])
+        rows.append(
+            [
+                "Tillsynsmyndighet" if sv else "Supervisory authority",
+                authority.name.get(lang, register.language) if authority.name else "",
+                "",
+                authority.email or "",
+                authority.phone or "",
+                authority.postal or "",
+                authority.website or "",
+                "",
+            ]
+        )
     return rows

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -31,8 +31,8 @@ def _source(request: Request) -> RegisterSource:
     return source
 
 
-def _respond(register: Register, request: Request, lang: str | None, fmt: str,
-             version: str) -> Response:
+def _respond(register: Register, request: Request, lang: str | None,
+             fmt: Literal["html", "pdf", "json"], version: str) -> Response:
     chosen = negotiate(register.languages, lang, request.headers.get("accept-language"))
     body = render_notice(register, lang=chosen, fmt=fmt, version=version,
                          base_path=request.scope.get("root_path", ""))
