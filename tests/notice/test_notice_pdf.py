@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -51,3 +52,12 @@ def test_pdf_has_page_numbers(acme: Register, tmp_path: Path) -> None:
     assert pages >= 2
     assert re.search(rf"\b1 ?/ ?{pages}\b", text)
     assert re.search(rf"\b{pages} ?/ ?{pages}\b", text)
+
+
+def test_weasyprint_has_nothing_to_complain_about(
+    almi: Register, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Unsupported CSS, media queries or a fetched resource would each log a warning.
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        render_notice(almi, lang="sv", fmt="pdf")
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("weasyprint")] == []

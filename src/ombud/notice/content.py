@@ -18,6 +18,7 @@ from ombud.register.model import (
     ISO_DURATION,
     Activity,
     LegalBasis,
+    Recipient,
     Register,
     Right,
     TransferMechanism,
@@ -275,6 +276,15 @@ def email_categories(register: Register) -> list[str]:
     return [c for c in register.categories if c in found]
 
 
+def may_transfer(recipient: Recipient) -> bool:
+    """Whether data may go outside the EU/EEA through ``recipient``.
+
+    A recipient in a third country; or one with a ``transfer`` and no country, such as
+    suppliers whose sub-processors may sit in third countries.
+    """
+    return recipient.third_country or (recipient.transfer is not None and recipient.country is None)
+
+
 def _fill(template: str, register: Register, lang: str) -> str:
     return labels.fill(template, _placeholders(register, lang))
 
@@ -479,14 +489,13 @@ class _Builder:
         else:
             where = f"{labels.country(lang, recipient.country)} ({self.ui['eea']})"
         safeguard = ""
-        if recipient.third_country and recipient.transfer is not None:
+        if may_transfer(recipient) and recipient.transfer is not None:
             transfer = recipient.transfer
-            safeguard = labels.join(lang, [labels.mechanism(lang, m) for m in transfer.mechanisms])
+            mechanisms = [labels.mechanism(lang, m) for m in transfer.mechanisms]
+            safeguard = labels.join(lang, mechanisms, alternatives=True)
             safeguard = safeguard[:1].upper() + safeguard[1:]
             if transfer.reference:
                 safeguard += f" ({transfer.reference})"
-            if transfer.description is not None:
-                safeguard += f". {self.t(transfer.description)}"
         return RecipientView(
             id=recipient_id,
             anchor=f"recipient-{recipient_id}",
@@ -503,19 +512,28 @@ class _Builder:
         )
 
     def transfers(self) -> str:
+        """``notice.transfers``; else a statement built from the recipients' transfers."""
         written = self.t(self.register.notice.transfers)
         if written:
             return written
-        mechanisms: list[TransferMechanism] = []
-        for recipient in self.register.recipients.values():
-            if recipient.third_country and recipient.transfer is not None:
-                mechanisms.extend(m for m in recipient.transfer.mechanisms if m not in mechanisms)
-        if not any(r.third_country for r in self.register.recipients.values()):
+        transferring = [r for r in self.register.recipients.values() if may_transfer(r)]
+        if not transferring:
             return ""
+        mechanisms: list[TransferMechanism] = []
+        descriptions: list[str] = []
+        for recipient in transferring:
+            if recipient.transfer is not None:
+                transfer = recipient.transfer
+                mechanisms.extend(m for m in transfer.mechanisms if m not in mechanisms)
+                description = self.t(transfer.description)
+                if description and description not in descriptions:
+                    descriptions.append(description)
         words = [labels.mechanism(self.lang, m) for m in mechanisms] or ["\N{EN DASH}"]
-        return labels.fill(
-            self.ui["transfers_default"], {"mechanisms": labels.join(self.lang, words)}
+        statement = labels.fill(
+            self.ui["transfers_default"],
+            {"mechanisms": labels.join(self.lang, words, alternatives=True)},
         )
+        return " ".join([statement, *descriptions])
 
     def right(self, right: Right) -> RightView:
         default = labels.default_right(self.lang, right)

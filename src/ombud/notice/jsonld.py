@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from ombud.notice import dpv
-from ombud.notice.content import ActivityView, ContactView, NoticeContent
+from ombud.notice.content import ActivityView, ContactView, NoticeContent, may_transfer
 from ombud.register.model import Activity, Register
 
 JSON = dict[str, Any]
@@ -204,7 +204,7 @@ def _recipient(register: Register, recipient_id: str, n: NoticeContent) -> JSON:
     recipient = register.recipients[recipient_id]
     view = next(r for r in n.recipients if r.id == recipient_id)
     transfer: JSON | None = None
-    if recipient.third_country and recipient.transfer is not None:
+    if may_transfer(recipient) and recipient.transfer is not None:
         transfer = _clean(
             {
                 "mechanisms": [m.value for m in recipient.transfer.mechanisms],

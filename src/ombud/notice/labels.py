@@ -578,6 +578,7 @@ DURATION_UNITS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 AND = {"sv": "och", "en": "and"}
+OR = {"sv": "eller", "en": "or"}
 
 LANGUAGE_NAMES = {
     "sv": "Svenska",
@@ -616,8 +617,8 @@ COUNTRIES: dict[str, dict[str, str]] = {
         "FR": "Frankrike",
     },
     "en": {
-        "US": "the United States",
-        "GB": "the United Kingdom",
+        "US": "United States",
+        "GB": "United Kingdom",
         "CH": "Switzerland",
         "CA": "Canada",
         "JP": "Japan",
@@ -627,7 +628,7 @@ COUNTRIES: dict[str, dict[str, str]] = {
         "SE": "Sweden",
         "IE": "Ireland",
         "DE": "Germany",
-        "NL": "the Netherlands",
+        "NL": "Netherlands",
         "FI": "Finland",
         "DK": "Denmark",
         "NO": "Norway",
@@ -698,11 +699,12 @@ def duration(lang: str, parts: Mapping[str, int]) -> str:
     return join(lang, words)
 
 
-def join(lang: str, items: Sequence[str]) -> str:
-    """``["A", "B", "C"]`` -> ``A, B och C`` / ``A, B and C``."""
+def join(lang: str, items: Sequence[str], *, alternatives: bool = False) -> str:
+    """``["A", "B", "C"]`` -> ``A, B och C`` / ``A, B and C`` (``or`` for alternatives)."""
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {AND[builtin(lang)]} {items[-1]}"
+    word = (OR if alternatives else AND)[builtin(lang)]
+    return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
 def language_name(code: str) -> str:

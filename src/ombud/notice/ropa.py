@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ombud.notice import dpv, labels
-from ombud.notice.content import retention_text
+from ombud.notice.content import may_transfer, retention_text
 from ombud.notice.errors import UnknownFormatError, UnknownLanguageError
 from ombud.register.model import Activity, Category, Controller, LegalBasis, Register
 from ombud.register.text import Text
@@ -166,16 +166,18 @@ def _record(register: Register, activity: Activity, lang: str) -> dict[str, Valu
         ],
         "recipients": [f"{t(r.name)} ({labels.role(lang, r.role)})" for r in recipients.values()],
         "third_country_transfers": [
-            f"{t(r.name)}: {labels.country(lang, r.country or '')}"
+            f"{t(r.name)}: {labels.country(lang, r.country)}" if r.country else t(r.name)
             for r in recipients.values()
-            if r.third_country
+            if may_transfer(r)
         ],
         "transfer_safeguards": [
             f"{t(r.name)}: "
-            + labels.join(lang, [labels.mechanism(lang, m) for m in r.transfer.mechanisms])
+            + labels.join(
+                lang, [labels.mechanism(lang, m) for m in r.transfer.mechanisms], alternatives=True
+            )
             + (f" ({r.transfer.reference})" if r.transfer.reference else "")
             for r in recipients.values()
-            if r.third_country and r.transfer is not None
+            if may_transfer(r) and r.transfer is not None
         ],
         "retention_period": retention.period if retention else None,
         "retention_from": retention.from_.value if retention else None,
