@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -19,6 +20,8 @@ from ombud.audit import (
     Head,
     PersonalDataInAuditError,
     append,
+    canonical_entry,
+    entry_hash,
     head,
     verify,
 )
@@ -63,6 +66,20 @@ def test_the_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine) -> N
         )
         assert entry.time.utcoffset() == dt.timedelta(0)
         assert entry.hash == hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+
+
+def test_the_example_in_the_docs_is_what_ombud_computes() -> None:
+    canonical = canonical_entry(
+        seq=1,
+        time=dt.datetime(2024, 7, 2, 10, 15, 0, 123456, tzinfo=dt.UTC),
+        actor="user:42",
+        action="request.erasure.completed",
+        object_id="request:7f3a9c",
+        counts={"systems": 3, "rows_deleted": 12},
+    )
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert canonical in docs
+    assert entry_hash(GENESIS_HASH, canonical) in docs
 
 
 def test_an_entry_commits_with_the_change_it_records(engine: Engine) -> None:

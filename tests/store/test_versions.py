@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from ombud.register import Register, loads
 from ombud.store import (
@@ -36,6 +36,23 @@ notice:
 def register(updated: str = "2024-07-02", name: str = "Exempel AB") -> Register:
     text = REGISTER.replace("2024-07-02", updated).replace("Exempel AB", name)
     return loads(text).register
+
+
+def wait_until_blocked(engine: Engine) -> None:
+    """Return once another connection waits for a lock (PostgreSQL) or after a moment (SQLite)."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.3)  # SQLite's busy wait cannot be observed from outside
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + 10
+    with engine.connect() as connection:
+        while not connection.execute(waiting).scalar():
+            connection.rollback()  # pg_stat_activity is read once per transaction
+            assert time.monotonic() < deadline, "no connection ever waited for a lock"
+            time.sleep(0.01)
 
 
 def count_versions(engine: Engine) -> int:
@@ -114,7 +131,7 @@ def test_two_writers_storing_the_same_version_at_once_get_the_one_row(engine: En
         with transaction(engine) as session:
             first = record_served(session, served)
             second = pool.submit(second_writer)
-            time.sleep(0.3)  # let it reach the database and block on the first writer
+            wait_until_blocked(engine)
             assert not second.done(), "the second writer did not wait for the first"
         assert second.result(timeout=30) == first.id
     assert count_versions(engine) == 1

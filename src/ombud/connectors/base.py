@@ -79,6 +79,8 @@ Erasure: TypeAlias = Literal["delete"] | Mapping[str, Strategy]
 
 
 # --- errors -----------------------------------------------------------------------------------
+# The subclasses are named for what happened (as httpx's ConnectError and Timeout are): the
+# planner reads `except Unreachable`; the base's name says they are all errors (hence N818).
 
 
 class ConnectorError(Exception):
@@ -94,23 +96,23 @@ class ConnectorError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-class InvalidSpec(ConnectorError):
+class InvalidSpec(ConnectorError):  # noqa: N818
     """The register's description of the system cannot be used (bad reference, no url)."""
 
 
-class Unreachable(ConnectorError):
+class Unreachable(ConnectorError):  # noqa: N818
     """No connection could be made, or the system kept failing until the retries ran out."""
 
 
-class Timeout(ConnectorError):
+class Timeout(ConnectorError):  # noqa: N818
     """The system did not answer in time."""
 
 
-class Rejected(ConnectorError):
+class Rejected(ConnectorError):  # noqa: N818
     """The system refused the request: a 4xx answer, a constraint, an undeclared column."""
 
 
-class SchemaMismatch(ConnectorError):
+class SchemaMismatch(ConnectorError):  # noqa: N818
     """A declared table, file or column is missing from the real system, or cannot take the
     erasure strategy (a 64-character hash in a 20-character column, NULL in a NOT NULL one).
 

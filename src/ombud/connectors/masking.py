@@ -30,18 +30,17 @@ def is_hashed(value: Value) -> bool:
     return isinstance(value, str) and _HASHED.fullmatch(value) is not None
 
 
-def mask(strategy: Strategy, value: Value, *, hash_key: bytes, empty: Value = None) -> Value:
-    """``value`` after ``strategy``; ``empty`` is what stands for no value (None in SQL and
-    JSON, ``""`` in CSV, ``-`` in an access log).
+def mask(strategy: Strategy, value: Value, *, hash_key: bytes) -> Value:
+    """``value`` after ``strategy``.
 
-    An empty value stays empty. An IP address that does not parse is emptied:
-    erasure must not stop at a malformed value, nor keep it.
+    None stays None. An IP address that does not parse becomes None: erasure
+    must not stop at a malformed value, nor keep it.
     """
-    if value is None or value == empty:
-        return value
+    if value is None:
+        return None
     match strategy:
         case Strategy.NULL:
-            return empty
+            return None
         case Strategy.REDACT:
             return REDACTED
         case Strategy.HASH:
@@ -51,4 +50,4 @@ def mask(strategy: Strategy, value: Value, *, hash_key: bytes, empty: Value = No
             try:
                 return truncate_ip(str(value))
             except InvalidIdentifierError:
-                return empty
+                return None

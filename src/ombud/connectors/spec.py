@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ombud.connectors.base import CollectionSpec, InvalidSpec, Reference, Strategy, SystemSpec
+from ombud.connectors.base import (
+    CollectionSpec,
+    Erasure,
+    InvalidSpec,
+    Reference,
+    Strategy,
+    SystemSpec,
+)
 from ombud.register.env import MissingEnvironmentError, resolve
 from ombud.register.model import Collection, System
 
@@ -46,7 +54,7 @@ def spec_from_register(
                 )
     url = _resolved(system, "url", system.url, environ)
     secret = _resolved(system, "secret", system.secret, environ)
-    connector = system.connector.value
+    connector: Literal["sql", "files", "http", "manual"] = system.connector.value
     if connector in ("sql", "http") and not url:
         raise InvalidSpec(
             system.id, f"a {connector} system needs `url:` (e.g. url: env:{_env(system.id)}_URL)"
@@ -77,7 +85,7 @@ def _collection(system: str, name: str, collection: Collection, base_dir: Path) 
                 "(e.g. persons.id)",
                 collection=name,
             ) from None
-    erasure = (
+    erasure: Erasure = (
         "delete"
         if isinstance(collection.erasure, str)
         else {column: Strategy(strategy.value) for column, strategy in collection.erasure.items()}
@@ -96,7 +104,9 @@ def _collection(system: str, name: str, collection: Collection, base_dir: Path) 
     )
 
 
-def _resolved(system: System, key: str, value: str | None, environ: Mapping[str, str]) -> str | None:
+def _resolved(
+    system: System, key: str, value: str | None, environ: Mapping[str, str]
+) -> str | None:
     if value is None:
         return None
     try:

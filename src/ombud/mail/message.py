@@ -16,13 +16,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email import policy as email_policy
-from email.errors import NonASCIILocalPartDefect
+from email.errors import HeaderParseError, MessageDefect, NonASCIILocalPartDefect
 from email.headerregistry import Address, AddressHeader
 from email.message import EmailMessage
 from email.policy import Policy
 from email.utils import format_datetime
 from types import MappingProxyType
-from typing import cast
+from typing import Protocol, cast
 
 from ombud.mail.errors import InvalidMailError
 
@@ -150,7 +150,9 @@ def build_message(
     message["Message-ID"] = mail.message_id or new_message_id(sender.domain)
     for name, value in mail.headers.items():
         message[name] = _AsciiHeader(name, value) if value.isascii() else value
-    message.set_content(mail.text, subtype="plain", charset="utf-8", cte=_transfer_encoding(mail.text))
+    message.set_content(
+        mail.text, subtype="plain", charset="utf-8", cte=_transfer_encoding(mail.text)
+    )
     if mail.html is not None:
         message.add_alternative(
             mail.html, subtype="html", charset="utf-8", cte=_transfer_encoding(mail.html)
@@ -188,7 +190,12 @@ def parse_address(value: str, *, what: str, personal: bool) -> Address:
     shown = "" if personal else f" {value!r}"
     if "\r" in value or "\n" in value:
         raise InvalidMailError(f"{what}{shown} holds a line break")
-    header = cast(AddressHeader, POLICY.header_factory("To", value))
+    try:
+        header = cast(_ParsedAddressHeader, POLICY.header_factory("To", value))
+    except (HeaderParseError, IndexError):  # IndexError: the parser trips on e.g. "name@"
+        header = None
+    if header is None:
+        raise InvalidMailError(f"{what}{shown} is not an e-mail address such as 'name@example.se'")
     addresses = header.addresses
     # A non-ASCII local part is valid with SMTPUTF8 (RFC 6531); smtplib asks for it.
     defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
@@ -271,6 +278,15 @@ def _check_unsubscribe(headers: Mapping[str, str]) -> None:
             "List-Unsubscribe-Post needs a List-Unsubscribe header with an https:// address "
             "(RFC 8058 §3.1); one_click_unsubscribe(url) builds both"
         )
+
+
+class _ParsedAddressHeader(Protocol):
+    # What the policy's header factory returns for an address header; typeshed
+    # splits it into AddressHeader and BaseHeader.
+    @property
+    def addresses(self) -> tuple[Address, ...]: ...
+    @property
+    def defects(self) -> tuple[MessageDefect, ...]: ...
 
 
 class _AsciiHeader(str):

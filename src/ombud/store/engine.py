@@ -53,7 +53,8 @@ def make_engine(url: str) -> Engine:
     file database created, and transactions that begin ``IMMEDIATE``: a
     transaction takes the write lock when it starts, so one that reads and then
     writes never fails half-way because another writer got in between (the
-    choice Rails and Django made too). Readers are not blocked, thanks to WAL.
+    choice Rails and Django made too). The price is that transactions take
+    turns, read-only ones included: keep them short.
 
     Raises :class:`StoreError` for a URL that is not usable.
     """
@@ -86,7 +87,7 @@ def _sqlite_engine(url: URL) -> Engine:
             raise StoreError(
                 f"cannot create the directory for the SQLite database {database}: {exc}"
             ) from None
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
+    engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
