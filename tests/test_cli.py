@@ -11,11 +11,17 @@ ROOT = Path(__file__).resolve().parents[1]
 ALMI = ROOT / "examples" / "almi" / "ombud.yaml"
 
 
-def ombud(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-          ) -> subprocess.CompletedProcess[str]:
+def ombud(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from ombud.cli import main; main()", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=120,
     )
 
 
@@ -104,8 +110,11 @@ def test_db_upgrade_and_audit_verify(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_without_secret(tmp_path: Path) -> None:
-    env = {"OMBUD_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}", "PATH": "/usr/bin:/bin",
-           "OMBUD_REGISTER": str(ALMI)}
+    env = {
+        "OMBUD_DATABASE_URL": f"sqlite:///{tmp_path / 'o.db'}",
+        "PATH": "/usr/bin:/bin",
+        "OMBUD_REGISTER": str(ALMI),
+    }
     result = ombud("serve", env=env)
     assert result.returncode == 1
     assert "OMBUD_SECRET_KEY" in result.stderr

@@ -168,8 +168,10 @@ def audit_verify() -> None:
     with store.transaction(engine) as session:
         result = audit.verify(session)
     if not result.ok:
-        _fail(f"audit log broken at entry {result.first_bad_seq}: {result.reason} "
-              f"({result.checked} entries checked)")
+        _fail(
+            f"audit log broken at entry {result.first_bad_seq}: {result.reason} "
+            f"({result.checked} entries checked)"
+        )
     typer.echo(f"audit log intact: {result.checked} entries")
 
 
@@ -181,8 +183,10 @@ def serve(
     """Serve the web app: the published notice, portal, API and console."""
     settings = _settings()
     if settings.secret_key is None and not settings.demo:
-        _fail("OMBUD_SECRET_KEY is not set; export a long random value "
-              "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)")
+        _fail(
+            "OMBUD_SECRET_KEY is not set; export a long random value "
+            "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
     _serve(settings, host, port)
 
 
@@ -207,13 +211,15 @@ def demo(
     if no_serve:
         return
     base = _settings()
-    settings = base.model_copy(update={
-        "register_path": register_path,
-        "database_url": database_url,
-        "demo": True,
-        # The demo's data is synthetic: a throwaway key is acceptable here and only here.
-        "secret_key": base.secret_key or secrets.token_hex(32),
-    })
+    settings = base.model_copy(
+        update={
+            "register_path": register_path,
+            "database_url": database_url,
+            "demo": True,
+            # The demo's data is synthetic: a throwaway key is acceptable here and only here.
+            "secret_key": base.secret_key or secrets.token_hex(32),
+        }
+    )
     _serve(settings, host, port)
 
 

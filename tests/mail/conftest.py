@@ -52,13 +52,13 @@ class Recorder:
     data_commands: int = 0
     rcpt_commands: int = 0
 
-    async def handle_RCPT(  # noqa: N802, ARG002 - aiosmtpd's hook name and signature
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self,
-        server: SMTP,
-        session: Session,
+        _server: SMTP,
+        _session: Session,
         envelope: Envelope,
         address: str,
-        rcpt_options: list[str],
+        _rcpt_options: list[str],
     ) -> str:
         self.rcpt_commands += 1
         reply = self.rcpt_replies.popleft() if self.rcpt_replies else "250 OK"

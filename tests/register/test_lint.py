@@ -149,110 +149,316 @@ URL = "    url: env:CRM_URL\n"
 FIELDS = "fields: {email: contact}"
 
 CASES = [
-    case("REF001-activity", "REF001", "`identification`",
-         (NEWSLETTER_CATEGORIES,
-          f"    categories: [contact, identification]  {MARK}\n    subjects")),
-    case("REF001-column", "REF001", "`competence`",
-         (FIELDS, f"fields: {{email: contact, cv: competence}}  {MARK}")),
-    case("REF002", "REF002", "`google`",
-         ("    recipients: [mailer]\n", f"    recipients: [mailer, google]  {MARK}\n")),
-    case("REF003", "REF003", "`marketing`",
-         (CRM_ACTIVITIES, f"    activities: [newsletter, customer-service, marketing]  {MARK}\n")),
-    case("REF004", "REF004", "`almi-invest`",
-         ("    controller: main\n", f"    controller: almi-invest  {MARK}\n")),
-    case("REF005", "REF005", "`visitor`",
-         ("    subjects: [customer]\n", f"    subjects: [customer, visitor]  {MARK}\n")),
-    case("REF006", "REF006", "`offers`",
-         ("      purposes: [newsletter]\n", f"      purposes: [newsletter, offers]  {MARK}\n")),
-    case("REF007", "REF007", "`orders`",
-         (PERSONS, f"{PERSONS}        references: {{order_id: orders.id}}  {MARK}\n")),
-    case("DUP001-controller", "DUP001", "`main`",
-         (CONTROLLER, f"{CONTROLLER}    - id: main  {MARK}\n      name: Exempel Invest AB\n")),
-    case("DUP001-activity", "DUP001", "`newsletter`",
-         (APPEND_ACTIVITY,
-          "\n" + OFFERS.format(extra="    consent: {purpose: newsletter}\n")
-          .replace("id: offers", f"id: newsletter  {MARK}"))),
-    case("CNS001", "CNS001", "`offers`",
-         (APPEND_ACTIVITY,
-          "\n" + OFFERS.format(extra="").replace("basis: consent", f"basis: consent  {MARK}"))),
-    case("CNS002", "CNS002", "`customer-service`",
-         (CS_INTEREST, f"{CS_INTEREST}    consent: {{purpose: newsletter}}  {MARK}\n")),
-    case("CNS003", "CNS003", "`offers`",
-         (APPEND_ACTIVITY,
-          "\n" + OFFERS.format(extra=f"    consent: {{purpose: offers}}  {MARK}\n"))),
-    case("CNS004", "CNS004", "`customer-service`",
-         (NECESSARY, (f"{NECESSARY}    statistics: {{name: {{sv: Statistik, en: Statistics}}, "
-                     f"activities: [customer-service]}}  {MARK}\n"))),
-    case("CNS005", "CNS005", "`newsletter`",
-         (NECESSARY, f"required: true, activities: [newsletter]}}  {MARK}\n")),
-    case("RET001-no-period", "RET001", "`customer-service`",
-         (CS_RETENTION, f"    retention:  {MARK}\n      from: last_activity\n")),
-    case("RET001-no-retention", "RET001", "`customer-service`",
-         (CS_RETENTION, ""), (CS_ITEM, f"  - id: customer-service  {MARK}\n")),
-    case("RET002", "RET002", "example value, decide the real period",
-         (CS_RETENTION, f"{CS_RETENTION}      example: true  {MARK}\n")),
-    case("RET003", "RET003", "`customer-service`",
-         (CS_RETENTION, f"{CS_RETENTION}      until: consent_withdrawn  {MARK}\n")),
-    case("RET004", "RET004", "`customer-service`",
-         (PERSONS, f"{PERSONS}        legal_hold: customer-service  {MARK}\n")),
-    case("SYS001", "SYS001", "`persons.born`",
-         (NEW_CATEGORY, f"{NEW_CATEGORY}  demographic:\n    name: {{sv: Demografi, en: Age}}\n"),
-         (FIELDS, f"fields: {{email: contact, born: demographic}}  {MARK}")),
-    case("SYS002", "SYS002", "`customer-service`",
-         (NEW_CATEGORY, f"{NEW_CATEGORY}  usage:\n    name: {{sv: Användning, en: Usage}}\n"),
-         (CS_CATEGORY, "      - usage\n"),
-         (CRM_ACTIVITIES, f"    activities: [newsletter, customer-service]  {MARK}\n")),
-    case("SYS003", "SYS003", "`customer-service`",
-         (CRM_ACTIVITIES, "    activities: [newsletter]\n"),
-         (PERSONS,
-          f"{PERSONS}        retention: {{activity: customer-service, timestamp: at}}  {MARK}\n")),
-    case("SEC001-url", "SEC001", "env:CRM_URL",
-         (URL, f"    url: postgresql://crm:hunter2@db.example.se/crm  {MARK}\n")),
-    case("SEC001-secret", "SEC001", "env:CRM_SECRET",
-         (URL, f"{URL}    secret: s3cret  {MARK}\n")),
-    case("TRF001", "TRF001", "`cloud`",
-         ("    country: SE\n", ("    country: SE\n  cloud:\n    name: {sv: Moln, en: Cloud}\n"
-                             f"    role: processor\n    country: US  {MARK}\n"))),
-    case("PNR001-category", "PNR001", "`customer-service`",
-         (NEW_CATEGORY, f"{NEW_CATEGORY}    personnummer: true\n"),
-         (CS_CATEGORY, f"      - contact  {MARK}\n")),
-    case("PNR001-identity", "PNR001", "`crm`",
-         ("identity: {email: email}", "identity: {email: email, personnummer: pnr}"),
-         (CS_ITEM, f"  - id: customer-service  {MARK}\n")),
-    case("PNR001-stated", "PNR001", "`customer-service`",
-         (CS_INTEREST, f"{CS_INTEREST}    personnummer: true  {MARK}\n")),
-    case("SPC001", "SPC001", "`contact`",
-         (NEW_CATEGORY, f"{NEW_CATEGORY}    special: true  {MARK}\n")),
-    case("ACT001", "ACT001", "`customer-service`",
-         (CS_INTEREST, ""), (CS_BASIS, f"    legal_basis: legitimate_interest  {MARK}\n")),
-    case("ACT002", "ACT002", "`customer-service`",
-         (CS_BASIS, "    legal_basis: contract\n"),
-         (CS_INTEREST, f"    direct_marketing: true  {MARK}\n")),
-    case("ACT003", "ACT003", "`customer-service`",
-         (CS_INTEREST, f"{CS_INTEREST}    profiling: true  {MARK}\n")),
-    case("ORG001-none", "ORG001", "lead: true",
-         (CONTROLLER, ""), ("  controllers:\n", f"  controllers:  {MARK}\n")),
-    case("ORG001-two", "ORG001", "`invest`",
-         (CONTROLLER, (f"{CONTROLLER}    - id: invest\n      name: Exempel Invest AB\n"
-                      f"      lead: true  {MARK}\n"))),
-    case("ORG002-none", "ORG002", "organisation.dpo",
-         (DPO, ""), ("organisation:\n", f"organisation:  {MARK}\n")),
-    case("ORG002-no-contact", "ORG002", "email",
-         (DPO, f"  dpo:  {MARK}\n    phone: '+46 8 123 45 67'\n")),
-    case("ORG003", "ORG003", "contact",
-         ("  authority:\n", f"  authority:  {MARK}\n"), ("    email: imy@imy.se\n", "")),
-    case("NOT001", "NOT001", "2024-07-01",
-         (NOTICE_UPDATED, f"{NOTICE_UPDATED}  published: 2024-07-01  {MARK}\n")),
-    case("NOT002", "NOT002", "2024-08-01",
-         (NOTICE_UPDATED, (f"{NOTICE_UPDATED}  history:\n    - date: 2024-08-01  {MARK}\n"
-                          "      text: {sv: Ändrad, en: Changed}\n"))),
-    case("LNG001", "LNG001", "`subjects.customer.name` has no text in en",
-         (CUSTOMER_NAME, f"    name: Kund  {MARK}\n")),
-    case("LNG001-nested", "LNG001", "`notice.rights.access.conditions[0]` has no text in sv",
-         (NOTICE_UPDATED, (f"{NOTICE_UPDATED}  rights:\n    access:\n      conditions:\n"
-                          f"        - {{en: Only your own data}}  {MARK}\n"))),
-    case("LNG002", "LNG002", "de",
-         (CUSTOMER_NAME, f"    name: {{sv: Kund, en: Customer, de: Kunde}}  {MARK}\n")),
+    case(
+        "REF001-activity",
+        "REF001",
+        "`identification`",
+        (NEWSLETTER_CATEGORIES, f"    categories: [contact, identification]  {MARK}\n    subjects"),
+    ),
+    case(
+        "REF001-column",
+        "REF001",
+        "`competence`",
+        (FIELDS, f"fields: {{email: contact, cv: competence}}  {MARK}"),
+    ),
+    case(
+        "REF002",
+        "REF002",
+        "`google`",
+        ("    recipients: [mailer]\n", f"    recipients: [mailer, google]  {MARK}\n"),
+    ),
+    case(
+        "REF003",
+        "REF003",
+        "`marketing`",
+        (CRM_ACTIVITIES, f"    activities: [newsletter, customer-service, marketing]  {MARK}\n"),
+    ),
+    case(
+        "REF004",
+        "REF004",
+        "`almi-invest`",
+        ("    controller: main\n", f"    controller: almi-invest  {MARK}\n"),
+    ),
+    case(
+        "REF005",
+        "REF005",
+        "`visitor`",
+        ("    subjects: [customer]\n", f"    subjects: [customer, visitor]  {MARK}\n"),
+    ),
+    case(
+        "REF006",
+        "REF006",
+        "`offers`",
+        ("      purposes: [newsletter]\n", f"      purposes: [newsletter, offers]  {MARK}\n"),
+    ),
+    case(
+        "REF007",
+        "REF007",
+        "`orders`",
+        (PERSONS, f"{PERSONS}        references: {{order_id: orders.id}}  {MARK}\n"),
+    ),
+    case(
+        "DUP001-controller",
+        "DUP001",
+        "`main`",
+        (CONTROLLER, f"{CONTROLLER}    - id: main  {MARK}\n      name: Exempel Invest AB\n"),
+    ),
+    case(
+        "DUP001-activity",
+        "DUP001",
+        "`newsletter`",
+        (
+            APPEND_ACTIVITY,
+            "\n"
+            + OFFERS.format(extra="    consent: {purpose: newsletter}\n").replace(
+                "id: offers", f"id: newsletter  {MARK}"
+            ),
+        ),
+    ),
+    case(
+        "CNS001",
+        "CNS001",
+        "`offers`",
+        (
+            APPEND_ACTIVITY,
+            "\n" + OFFERS.format(extra="").replace("basis: consent", f"basis: consent  {MARK}"),
+        ),
+    ),
+    case(
+        "CNS002",
+        "CNS002",
+        "`customer-service`",
+        (CS_INTEREST, f"{CS_INTEREST}    consent: {{purpose: newsletter}}  {MARK}\n"),
+    ),
+    case(
+        "CNS003",
+        "CNS003",
+        "`offers`",
+        (
+            APPEND_ACTIVITY,
+            "\n" + OFFERS.format(extra=f"    consent: {{purpose: offers}}  {MARK}\n"),
+        ),
+    ),
+    case(
+        "CNS004",
+        "CNS004",
+        "`customer-service`",
+        (
+            NECESSARY,
+            (
+                f"{NECESSARY}    statistics: {{name: {{sv: Statistik, en: Statistics}}, "
+                f"activities: [customer-service]}}  {MARK}\n"
+            ),
+        ),
+    ),
+    case(
+        "CNS005",
+        "CNS005",
+        "`newsletter`",
+        (NECESSARY, f"required: true, activities: [newsletter]}}  {MARK}\n"),
+    ),
+    case(
+        "RET001-no-period",
+        "RET001",
+        "`customer-service`",
+        (CS_RETENTION, f"    retention:  {MARK}\n      from: last_activity\n"),
+    ),
+    case(
+        "RET001-no-retention",
+        "RET001",
+        "`customer-service`",
+        (CS_RETENTION, ""),
+        (CS_ITEM, f"  - id: customer-service  {MARK}\n"),
+    ),
+    case(
+        "RET002",
+        "RET002",
+        "example value, decide the real period",
+        (CS_RETENTION, f"{CS_RETENTION}      example: true  {MARK}\n"),
+    ),
+    case(
+        "RET003",
+        "RET003",
+        "`customer-service`",
+        (CS_RETENTION, f"{CS_RETENTION}      until: consent_withdrawn  {MARK}\n"),
+    ),
+    case(
+        "RET004",
+        "RET004",
+        "`customer-service`",
+        (PERSONS, f"{PERSONS}        legal_hold: customer-service  {MARK}\n"),
+    ),
+    case(
+        "SYS001",
+        "SYS001",
+        "`persons.born`",
+        (NEW_CATEGORY, f"{NEW_CATEGORY}  demographic:\n    name: {{sv: Demografi, en: Age}}\n"),
+        (FIELDS, f"fields: {{email: contact, born: demographic}}  {MARK}"),
+    ),
+    case(
+        "SYS002",
+        "SYS002",
+        "`customer-service`",
+        (NEW_CATEGORY, f"{NEW_CATEGORY}  usage:\n    name: {{sv: Användning, en: Usage}}\n"),
+        (CS_CATEGORY, "      - usage\n"),
+        (CRM_ACTIVITIES, f"    activities: [newsletter, customer-service]  {MARK}\n"),
+    ),
+    case(
+        "SYS003",
+        "SYS003",
+        "`customer-service`",
+        (CRM_ACTIVITIES, "    activities: [newsletter]\n"),
+        (
+            PERSONS,
+            f"{PERSONS}        retention: {{activity: customer-service, timestamp: at}}  {MARK}\n",
+        ),
+    ),
+    case(
+        "SEC001-url",
+        "SEC001",
+        "env:CRM_URL",
+        (URL, f"    url: postgresql://crm:hunter2@db.example.se/crm  {MARK}\n"),
+    ),
+    case("SEC001-secret", "SEC001", "env:CRM_SECRET", (URL, f"{URL}    secret: s3cret  {MARK}\n")),
+    case(
+        "TRF001",
+        "TRF001",
+        "`cloud`",
+        (
+            "    country: SE\n",
+            (
+                "    country: SE\n  cloud:\n    name: {sv: Moln, en: Cloud}\n"
+                f"    role: processor\n    country: US  {MARK}\n"
+            ),
+        ),
+    ),
+    case(
+        "PNR001-category",
+        "PNR001",
+        "`customer-service`",
+        (NEW_CATEGORY, f"{NEW_CATEGORY}    personnummer: true\n"),
+        (CS_CATEGORY, f"      - contact  {MARK}\n"),
+    ),
+    case(
+        "PNR001-identity",
+        "PNR001",
+        "`crm`",
+        ("identity: {email: email}", "identity: {email: email, personnummer: pnr}"),
+        (CS_ITEM, f"  - id: customer-service  {MARK}\n"),
+    ),
+    case(
+        "PNR001-stated",
+        "PNR001",
+        "`customer-service`",
+        (CS_INTEREST, f"{CS_INTEREST}    personnummer: true  {MARK}\n"),
+    ),
+    case(
+        "SPC001",
+        "SPC001",
+        "`contact`",
+        (NEW_CATEGORY, f"{NEW_CATEGORY}    special: true  {MARK}\n"),
+    ),
+    case(
+        "ACT001",
+        "ACT001",
+        "`customer-service`",
+        (CS_INTEREST, ""),
+        (CS_BASIS, f"    legal_basis: legitimate_interest  {MARK}\n"),
+    ),
+    case(
+        "ACT002",
+        "ACT002",
+        "`customer-service`",
+        (CS_BASIS, "    legal_basis: contract\n"),
+        (CS_INTEREST, f"    direct_marketing: true  {MARK}\n"),
+    ),
+    case(
+        "ACT003",
+        "ACT003",
+        "`customer-service`",
+        (CS_INTEREST, f"{CS_INTEREST}    profiling: true  {MARK}\n"),
+    ),
+    case(
+        "ORG001-none",
+        "ORG001",
+        "lead: true",
+        (CONTROLLER, ""),
+        ("  controllers:\n", f"  controllers:  {MARK}\n"),
+    ),
+    case(
+        "ORG001-two",
+        "ORG001",
+        "`invest`",
+        (
+            CONTROLLER,
+            (
+                f"{CONTROLLER}    - id: invest\n      name: Exempel Invest AB\n"
+                f"      lead: true  {MARK}\n"
+            ),
+        ),
+    ),
+    case(
+        "ORG002-none",
+        "ORG002",
+        "organisation.dpo",
+        (DPO, ""),
+        ("organisation:\n", f"organisation:  {MARK}\n"),
+    ),
+    case(
+        "ORG002-no-contact",
+        "ORG002",
+        "email",
+        (DPO, f"  dpo:  {MARK}\n    phone: '+46 8 123 45 67'\n"),
+    ),
+    case(
+        "ORG003",
+        "ORG003",
+        "contact",
+        ("  authority:\n", f"  authority:  {MARK}\n"),
+        ("    email: imy@imy.se\n", ""),
+    ),
+    case(
+        "NOT001",
+        "NOT001",
+        "2024-07-01",
+        (NOTICE_UPDATED, f"{NOTICE_UPDATED}  published: 2024-07-01  {MARK}\n"),
+    ),
+    case(
+        "NOT002",
+        "NOT002",
+        "2024-08-01",
+        (
+            NOTICE_UPDATED,
+            (
+                f"{NOTICE_UPDATED}  history:\n    - date: 2024-08-01  {MARK}\n"
+                "      text: {sv: Ändrad, en: Changed}\n"
+            ),
+        ),
+    ),
+    case(
+        "LNG001",
+        "LNG001",
+        "`subjects.customer.name` has no text in en",
+        (CUSTOMER_NAME, f"    name: Kund  {MARK}\n"),
+    ),
+    case(
+        "LNG001-nested",
+        "LNG001",
+        "`notice.rights.access.conditions[0]` has no text in sv",
+        (
+            NOTICE_UPDATED,
+            (
+                f"{NOTICE_UPDATED}  rights:\n    access:\n      conditions:\n"
+                f"        - {{en: Only your own data}}  {MARK}\n"
+            ),
+        ),
+    ),
+    case(
+        "LNG002",
+        "LNG002",
+        "de",
+        (CUSTOMER_NAME, f"    name: {{sv: Kund, en: Customer, de: Kunde}}  {MARK}\n"),
+    ),
 ]
 
 
@@ -293,11 +499,14 @@ def test_rule_codes_are_stable_in_form() -> None:
 
 
 def test_problems_come_sorted_by_line() -> None:
-    text = edit(BASE, [
-        (NOTICE_UPDATED, f"{NOTICE_UPDATED}  published: 2024-07-01\n"),
-        (CUSTOMER_NAME, "    name: Kund\n"),
-        (CONTROLLER, ""),
-    ])
+    text = edit(
+        BASE,
+        [
+            (NOTICE_UPDATED, f"{NOTICE_UPDATED}  published: 2024-07-01\n"),
+            (CUSTOMER_NAME, "    name: Kund\n"),
+            (CONTROLLER, ""),
+        ],
+    )
 
     problems = lint(loads(text, FILE))
 
@@ -329,8 +538,9 @@ def test_an_activity_that_does_not_use_personnummer_says_so(
 
 def test_personnummer_is_fine_with_consent_or_a_justification() -> None:
     justified = f"{CS_INTEREST}    personnummer_justification: {{sv: Krävs, en: Required}}\n"
-    text = edit(BASE, [(NEW_CATEGORY, f"{NEW_CATEGORY}    personnummer: true\n"),
-                       (CS_INTEREST, justified)])
+    text = edit(
+        BASE, [(NEW_CATEGORY, f"{NEW_CATEGORY}    personnummer: true\n"), (CS_INTEREST, justified)]
+    )
 
     assert lint(loads(text, FILE)) == []
 
@@ -392,7 +602,8 @@ def test_almi_verbatim_names_categories_its_notice_never_declares(category: str)
     # must say so, on the line of the activity that names them.
     text = ALMI_VERBATIM.read_text(encoding="utf-8")
     lines = [
-        number for number, line in enumerate(text.splitlines(), 1)
+        number
+        for number, line in enumerate(text.splitlines(), 1)
         if re.match(rf"\s*categories:.*\b{category}\b", line)
     ]
     assert len(lines) == 1

@@ -50,23 +50,57 @@ def test_the_minimal_register_loads() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "line", "code", "says"),
     [
-        pytest.param("    connector: sql\n", "    connector: [sql\n", 16, "YML001",
-                     "YAML syntax", id="yaml-syntax"),
-        pytest.param("      lead: true\n", "      lead: maybe\n", 8, "SCH001",
-                     "organisation.controllers[0].lead: Input should be a valid boolean",
-                     id="wrong-type"),
-        pytest.param("    connector: sql\n", "    connector: oracle\n", 15, "SCH001",
-                     "systems[0].connector: Input should be 'sql', 'files', 'http' or 'manual'",
-                     id="wrong-choice"),
-        pytest.param("    name: CRM\n", "    name: CRM\n    colour: red\n", 15, "SCH001",
-                     "unknown field `colour`", id="unknown-field"),
-        pytest.param("  updated: 2024-07-02\n", "  published: 2024-07-02\n", 17, "SCH001",
-                     "notice.updated: required field `updated` is missing",
-                     id="missing-field"),
-        pytest.param("    connector: sql\n", "    connector: sql\n    name: Other\n", 16,
-                     "YML001", 'duplicate key "name"', id="duplicate-key"),
-        pytest.param("  - id: crm\n", "  - id: CRM\n", 13, "SCH001",
-                     "'CRM' is not a valid id", id="bad-id"),
+        pytest.param(
+            "    connector: sql\n",
+            "    connector: [sql\n",
+            16,
+            "YML001",
+            "YAML syntax",
+            id="yaml-syntax",
+        ),
+        pytest.param(
+            "      lead: true\n",
+            "      lead: maybe\n",
+            8,
+            "SCH001",
+            "organisation.controllers[0].lead: Input should be a valid boolean",
+            id="wrong-type",
+        ),
+        pytest.param(
+            "    connector: sql\n",
+            "    connector: oracle\n",
+            15,
+            "SCH001",
+            "systems[0].connector: Input should be 'sql', 'files', 'http' or 'manual'",
+            id="wrong-choice",
+        ),
+        pytest.param(
+            "    name: CRM\n",
+            "    name: CRM\n    colour: red\n",
+            15,
+            "SCH001",
+            "unknown field `colour`",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "  updated: 2024-07-02\n",
+            "  published: 2024-07-02\n",
+            17,
+            "SCH001",
+            "notice.updated: required field `updated` is missing",
+            id="missing-field",
+        ),
+        pytest.param(
+            "    connector: sql\n",
+            "    connector: sql\n    name: Other\n",
+            16,
+            "YML001",
+            'duplicate key "name"',
+            id="duplicate-key",
+        ),
+        pytest.param(
+            "  - id: crm\n", "  - id: CRM\n", 13, "SCH001", "'CRM' is not a valid id", id="bad-id"
+        ),
         pytest.param("version: 1\n", "version: 2\n", 1, "SCH001", "version", id="version"),
     ],
 )
@@ -97,7 +131,8 @@ def test_every_mistake_is_reported_at_once() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "# only a comment\n", "- version: 1\n", "just a sentence\n"],
+    "text",
+    ["", "# only a comment\n", "- version: 1\n", "just a sentence\n"],
     ids=["empty", "comment-only", "list", "scalar"],
 )
 def test_a_document_that_is_not_a_mapping(text: str) -> None:

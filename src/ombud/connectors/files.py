@@ -64,7 +64,7 @@ __all__ = ["LOG_COLUMNS", "FilesConnector"]
 LOG_COLUMNS = ("ip", "ident", "user", "time", "request", "status", "size", "referer", "user_agent")
 _QUOTED = r'(?:[^"\\]|\\.)*'
 _COMBINED = re.compile(
-    r'(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] '
+    r"(?P<ip>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]*)\] "
     rf'"(?P<request>{_QUOTED})" (?P<status>\S+) (?P<size>\S+)'
     rf'(?: "(?P<referer>{_QUOTED})" "(?P<user_agent>{_QUOTED})")?'
 )
@@ -225,7 +225,8 @@ class FilesConnector:
                         yield from _log_records(handle)
         except (OSError, UnicodeDecodeError) as exc:
             raise Rejected(
-                self._spec.id, f"cannot read {path.name} ({type(exc).__name__})",
+                self._spec.id,
+                f"cannot read {path.name} ({type(exc).__name__})",
                 collection=spec.name,
             ) from None
 
@@ -272,8 +273,13 @@ class FilesConnector:
         matched = changed = 0
         # Not a `with`: the file must outlive the block to be renamed (SIM115).
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.",
-            suffix=".ombud-tmp", delete=False,
+            "w",
+            encoding="utf-8",
+            newline="",
+            dir=path.parent,
+            prefix=f".{path.name}.",
+            suffix=".ombud-tmp",
+            delete=False,
         )
         temporary = Path(handle.name)
         try:
@@ -392,7 +398,8 @@ def _jsonl_records(system: str, collection: str, path: Path, handle: IO[str]) ->
             values = json.loads(text)
         except json.JSONDecodeError:
             raise SchemaMismatch(
-                system, f"{path.name} line {number} is not JSON; fix or remove the line",
+                system,
+                f"{path.name} line {number} is not JSON; fix or remove the line",
                 collection=collection,
             ) from None
         if not isinstance(values, dict):
@@ -460,4 +467,3 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-

@@ -28,9 +28,7 @@ from ombud.register.model import Collection, System
 __all__ = ["spec_from_register"]
 
 
-def spec_from_register(
-    system: System, *, environ: Mapping[str, str], base_dir: Path
-) -> SystemSpec:
+def spec_from_register(system: System, *, environ: Mapping[str, str], base_dir: Path) -> SystemSpec:
     """The connector's view of ``system``: ``env:`` values resolved from ``environ``,
     files and SQLite databases relative to ``base_dir`` (the register's folder) made
     absolute.

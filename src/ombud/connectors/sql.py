@@ -453,7 +453,8 @@ class SqlConnector:
             else ""
         )
         return Rejected(
-            self._spec.id, f"the database refused the statement ({label}){hint}",
+            self._spec.id,
+            f"the database refused the statement ({label}){hint}",
             collection=collection,
         )
 

@@ -18,15 +18,14 @@ mailbox or host.
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, timedelta
 from random import Random
 
 from ombud.discovery.identifiers import luhn_check_digit
 
 __all__ = [
-    "Days",
     "IP_ONLY_ADDRESS",
+    "Days",
     "PersonnummerFactory",
     "ipv4",
     "ipv6",
@@ -177,5 +176,10 @@ def ipv6(rng: Random) -> str:
 
 
 def visitor_id(rng: Random) -> str:
-    """A cookie banner's visitor id: a UUID version 4, from ``rng``."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A cookie banner's visitor id: a UUID version 4 (random), from ``rng``."""
+    h = f"{rng.getrandbits(128):032x}"
+    # version nibble 4; variant bits 10xx (RFC 9562)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

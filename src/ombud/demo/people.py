@@ -39,6 +39,7 @@ from ombud.demo.pools import (
     Pools,
     ascii_name,
     make_pools,
+    seeded,
 )
 
 __all__ = ["MIN_SIZE", "EdgeCases", "Outsider", "Population", "make_population"]
@@ -126,7 +127,9 @@ class Population:
     company_of: dict[int, int] = field(default_factory=dict)
     #: people the CRM does not know, who sign up, answer surveys and browse the website
     outsiders: list[Outsider] = field(default_factory=list)
-    personnummer: PersonnummerFactory = field(default_factory=lambda: PersonnummerFactory(Random()))
+    personnummer: PersonnummerFactory = field(
+        default_factory=lambda: PersonnummerFactory(seeded(0, "personnummer"))
+    )
     orgnr_taken: set[str] = field(default_factory=set)
     _email_counts: dict[str, int] = field(default_factory=dict)
 
@@ -168,12 +171,12 @@ def make_population(size: int, seed: int, today: date) -> Population:
         days=Days(today, past=OLDEST + 366, future=400),
         pools=make_pools(seed),
         edge=EdgeCases(),
-        personnummer=PersonnummerFactory(Random(f"{seed}:personnummer")),
+        personnummer=PersonnummerFactory(seeded(seed, "personnummer")),
     )
-    _persons(people, Random(f"{seed}:persons"))
-    _companies(people, Random(f"{seed}:companies"))
-    _browsers(people, Random(f"{seed}:browsers"))
-    _outsiders(people, Random(f"{seed}:outsiders"))
+    _persons(people, seeded(seed, "persons"))
+    _companies(people, seeded(seed, "companies"))
+    _browsers(people, seeded(seed, "browsers"))
+    _outsiders(people, seeded(seed, "outsiders"))
     _edge_cases(people)
     return people
 
@@ -297,8 +300,10 @@ def _outsiders(people: Population, rng: Random) -> None:
 
 
 def _edge_cases(people: Population) -> None:
-    """Make the first persons the edge cases of :class:`EdgeCases` (companies: see
-    :func:`_companies`; the call list and the logs: :mod:`ombud.demo.rows`, :mod:`ombud.demo.weblogs`).
+    """Make the first persons the edge cases of :class:`EdgeCases`.
+
+    Their companies are made in :func:`_companies`; their rows in the call list and
+    the logs in :mod:`ombud.demo.rows` and :mod:`ombud.demo.weblogs`.
     """
     edge = people.edge
     # a couple sharing the family's address
@@ -308,7 +313,10 @@ def _edge_cases(people: Population) -> None:
     # E.164 here, written nationally on the call list; from PTS's range for fiction,
     # so no one else has it
     fiction = "+46701740605"
-    people.phone = [random_phone(Random(i)) if p == fiction else p for i, p in enumerate(people.phone)]
+    people.phone = [
+        random_phone(seeded(i, "phone")) if p == fiction else p
+        for i, p in enumerate(people.phone)
+    ]
     people.phone[edge.phone_forms - 1] = fiction
     # a cycle: 6 was referred by 7 and 7 by 6
     x, y = (i - 1 for i in edge.referral_cycle)

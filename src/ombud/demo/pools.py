@@ -13,11 +13,30 @@ person's own data, so a note mentions the right phone number or e-mail address.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from random import Random
+from typing import TypeVar
 
 from faker import Faker
 
-__all__ = ["Pools", "make_pools"]
+__all__ = ["Pools", "ascii_name", "make_pools", "pick", "seeded"]
+
+T = TypeVar("T")
+
+
+def seeded(seed: int, name: str) -> Random:
+    """The generator for one part of the demo: the same ``(seed, name)``, the same values,
+    whatever else was drawn before.
+    """
+    # not for secrets: synthetic data must be reproducible
+    return Random(f"{seed}:{name}")  # noqa: S311
+
+
+def pick(random: Callable[[], float], values: Sequence[T]) -> T:
+    """One of ``values``, chosen with ``random`` (a bound ``Random.random``)."""
+    return values[int(random() * len(values))]
 
 #: å, ä, ö and friends as they end up in e-mail addresses
 _ASCII = str.maketrans({
@@ -26,6 +45,7 @@ _ASCII = str.maketrans({
 })
 
 
+@cache
 def ascii_name(name: str) -> str:
     """A name as it appears in an e-mail address: lower case, no diacritics, no spaces."""
     return name.lower().translate(_ASCII)
@@ -170,17 +190,12 @@ REFERRERS = (
 )
 
 USER_AGENTS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/17.5 Safari/605.1.15",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",  # noqa: E501
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",  # noqa: E501
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",  # noqa: E501
+    "Mozilla/5.0 (Linux; Android 14; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",  # noqa: E501
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",  # noqa: E501
 )
 
 EVENT_TYPES = ("page_view",) * 8 + ("consent", "form_submit")

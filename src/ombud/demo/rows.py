@@ -12,9 +12,8 @@ dates are ``YYYY-MM-DD``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from random import Random
-from typing import TypeVar
 
 from ombud.demo.identities import ipv4, make_orgnr, phone_written, random_phone
 from ombud.demo.people import Population
@@ -32,11 +31,11 @@ from ombud.demo.pools import (
     SURVEY_COMMENTS,
     TRADES,
     ascii_name,
+    pick,
 )
 
 __all__ = ["ROWS", "Row", "deferred_updates", "planned_counts"]
 
-T = TypeVar("T")
 Row = tuple[object, ...]
 Batches = Iterator[list[Row]]
 
@@ -69,10 +68,6 @@ def planned_counts(size: int) -> dict[str, int]:
 
 def _office_second(random: Callable[[], float]) -> int:
     return _OFFICE[0] + int(random() * (_OFFICE[1] - _OFFICE[0]))
-
-
-def _pick(random: Callable[[], float], values: Sequence[T]) -> T:
-    return values[int(random() * len(values))]
 
 
 def _batched(rows: Iterator[Row]) -> Batches:
@@ -137,9 +132,9 @@ def persons(people: Population, rng: Random) -> Batches:
                 number if edge or random() < 0.85 else None,
                 people.email[i] if edge or random() >= 0.03 else None,
                 phone,
-                None if protected else _pick(random, pools.streets),
+                None if protected else pick(random, pools.streets),
                 None if protected else _postal_code(random),
-                None if protected else _pick(random, pools.cities),
+                None if protected else pick(random, pools.cities),
                 _birth_date(number),
                 None if random() < 0.05 else ("female" if female else "male"),
                 protected,
@@ -179,7 +174,7 @@ def companies(people: Population, rng: Random) -> Batches:
     )
 
 
-def company_contacts(people: Population, rng: Random) -> Batches:
+def company_contacts(people: Population, rng: Random) -> Batches:  # noqa: ARG001 - nothing random
     return _batched(
         (person + 1, company + 1, role, title) for person, company, role, title in people.contacts
     )
@@ -200,7 +195,7 @@ def cases(people: Population, rng: Random) -> Batches:
             if k >= 2 and random() < 0.03:
                 person = None  # an anonymous chat
             if person is not None and random() < 0.3:
-                body = _pick(random, _PERSONAL_BODIES).format(
+                body = pick(random, _PERSONAL_BODIES).format(
                     first=people.first_name[person],
                     phone=phone_written(people.phone[person], 1),
                     email=people.email[person],
@@ -210,14 +205,14 @@ def cases(people: Population, rng: Random) -> Batches:
                     other_email=f"{ascii_name(people.first_name[person])}.{k}@post.example",
                 )
             else:
-                body = _pick(random, _PLAIN_BODIES)
+                body = pick(random, _PLAIN_BODIES)
             opened = int(random() * 3 * 365)
             closed = opened - int(random() * 40)
             yield (
                 k + 1,
                 None if person is None else person + 1,
-                _pick(random, CHANNELS),
-                _pick(random, CASE_SUBJECTS),
+                pick(random, CHANNELS),
+                pick(random, CASE_SUBJECTS),
                 body,
                 days.timestamp(opened, _office_second(random)),
                 None if closed < 0 or random() < 0.05
@@ -239,12 +234,12 @@ def meetings(people: Population, rng: Random) -> Batches:
             company = people.company_of.get(person)
             booked = int(random() * 3 * 365)
             visitor = people.visitor[person]
-            note = _pick(random, MEETING_NOTES)
+            note = pick(random, MEETING_NOTES)
             yield (
                 k + 1,
                 person + 1,
                 None if company is None else company + 1,
-                _pick(random, ADVISERS),
+                pick(random, ADVISERS),
                 days.timestamp(booked, _office_second(random)),
                 # up to a month after booking: some are still ahead
                 days.timestamp(booked - 1 - int(random() * 30), _office_second(random)),
@@ -269,7 +264,7 @@ def network_members(people: Population, rng: Random) -> Batches:
                 name, email = people.full_name(person), people.email[person]
             else:
                 person = None  # signed up on the web; not in the CRM
-                outsider = _pick(random, people.outsiders)
+                outsider = pick(random, people.outsiders)
                 name, email = outsider.name, outsider.email
             joined = int(random() * 4 * 365)
             yield (
@@ -277,8 +272,8 @@ def network_members(people: Population, rng: Random) -> Batches:
                 None if person is None else person + 1,
                 name,
                 email,
-                _pick(random, NETWORKS),
-                _pick(random, COMPETENCES),
+                pick(random, NETWORKS),
+                pick(random, COMPETENCES),
                 days.timestamp(joined, _office_second(random)),
                 None if k == 0 or random() >= 0.2
                 else days.timestamp(int(random() * joined), _office_second(random)),
@@ -313,7 +308,7 @@ def newsletter_subscribers(people: Population, rng: Random) -> Batches:
                 name = people.full_name(person) if random() < 0.7 else None
                 visitor, ip = people.visitor[person], people.ip[person]
             else:
-                outsider = _pick(random, people.outsiders)
+                outsider = pick(random, people.outsiders)
                 email = outsider.email
                 name = outsider.name if random() < 0.5 else None
                 visitor, ip = outsider.visitor, outsider.ip
@@ -359,14 +354,14 @@ def survey_answers(people: Population, rng: Random) -> Batches:
             if by_email:
                 email = (
                     people.email[person] if random() < 0.5
-                    else _pick(random, people.outsiders).email
+                    else pick(random, people.outsiders).email
                 )
-            comment = _pick(random, SURVEY_COMMENTS)
+            comment = pick(random, SURVEY_COMMENTS)
             yield (
                 k + 1,
                 None if by_email else person + 1,
                 email,
-                _pick(random, _SCORES),
+                pick(random, _SCORES),
                 None if comment is None
                 else comment.format(phone=phone_written(people.phone[person], 1)),
                 days.timestamp(int(random() * 2 * 365), int(random() * 86_400)),
@@ -435,7 +430,7 @@ def call_list(people: Population, rng: Random) -> Batches:
 
     def rows() -> Iterator[Row]:
         for k in range(count):
-            title = _pick(random, CONTACT_ROLES)[1]
+            title = pick(random, CONTACT_ROLES)[1]
             person: int | None = None
             if k == 0:
                 person = edge
@@ -454,7 +449,7 @@ def call_list(people: Population, rng: Random) -> Batches:
                 contact, phone = people.full_name(person), people.phone[person]
             else:
                 first, last = people.random_name(rng)
-                company_name = f"{_pick(random, pools.last_names)} {_pick(random, TRADES)} AB"
+                company_name = f"{pick(random, pools.last_names)} {pick(random, TRADES)} AB"
                 orgnr = make_orgnr(rng, "5", taken)
                 contact, phone = f"{first} {last}", random_phone(rng)
             listed = int(random() * 365)
@@ -471,12 +466,13 @@ def call_list(people: Population, rng: Random) -> Batches:
                 contact,
                 title,
                 phone_written(phone, 1),
-                _pick(random, CALL_SOURCES),
+                pick(random, CALL_SOURCES),
                 days.timestamp(listed, _office_second(random)),
-                None if checked is None else days.timestamp(max(0, checked), _office_second(random)),
+                None if checked is None
+                else days.timestamp(max(0, checked), _office_second(random)),
                 nix_listed,
                 None if called is None else days.timestamp(called, _office_second(random)),
-                None if called is None else _pick(random, CALL_OUTCOMES),
+                None if called is None else pick(random, CALL_OUTCOMES),
             )
 
     return _batched(rows())

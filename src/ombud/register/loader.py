@@ -59,8 +59,15 @@ def load(path: Path | str) -> LoadedRegister:
         content = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise RegisterError(
-            [Problem(str(path), 1, "REG000", "error", "no such file; pass the register's path "
-                     "or set OMBUD_REGISTER")]
+            [
+                Problem(
+                    str(path),
+                    1,
+                    "REG000",
+                    "error",
+                    "no such file; pass the register's path or set OMBUD_REGISTER",
+                )
+            ]
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RegisterError(
@@ -78,29 +85,51 @@ def loads(content: str, file: str = "<register>", base: Path | None = None) -> L
     except DuplicateKeyError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise RegisterError(
-            [Problem(file, mark.line + 1 if mark else 1, "YML001", "error",
-                     f"YAML: {exc.problem}; remove or rename one of the two keys")]
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark else 1,
+                    "YML001",
+                    "error",
+                    f"YAML: {exc.problem}; remove or rename one of the two keys",
+                )
+            ]
         ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         raise RegisterError(
-            [Problem(file, line, "YML001", "error",
-                     f"YAML syntax: {message}; fix the indentation or quoting on this line")]
+            [
+                Problem(
+                    file,
+                    line,
+                    "YML001",
+                    "error",
+                    f"YAML syntax: {message}; fix the indentation or quoting on this line",
+                )
+            ]
         ) from None
     except YAMLError as exc:
         raise RegisterError([Problem(file, 1, "YML001", "error", f"YAML syntax: {exc}")]) from None
     if not isinstance(document, CommentedMap):
         raise RegisterError(
-            [Problem(file, 1, "YML002", "error",
-                     "the register must be a YAML mapping starting with `version: 1`")]
+            [
+                Problem(
+                    file,
+                    1,
+                    "YML002",
+                    "error",
+                    "the register must be a YAML mapping starting with `version: 1`",
+                )
+            ]
         )
     data = _plain(document, (), source.positions)
     languages = data.get("languages")
     default_language = (
-        languages[0] if isinstance(languages, list) and languages and
-        isinstance(languages[0], str) else "sv"
+        languages[0]
+        if isinstance(languages, list) and languages and isinstance(languages[0], str)
+        else "sv"
     )
     try:
         register = Register.model_validate(data, context={DEFAULT_LANGUAGE_KEY: default_language})
@@ -143,12 +172,20 @@ def _problems(exc: ValidationError, data: Any, source: SourceMap) -> list[Proble
         if message not in messages:
             messages.append(message)
         value = error.get("input")
-        if (isinstance(value, str | int | float | bool) and repr(value) not in message
-                and error["type"] not in ("extra_forbidden", "missing")):
+        if (
+            isinstance(value, str | int | float | bool)
+            and repr(value) not in message
+            and error["type"] not in ("extra_forbidden", "missing")
+        ):
             given[path] = f" (got {value!r})"
     return [
-        Problem(source.file, source.line(path), "SCH001", "error",
-                f"{format_path(path)}: {' or '.join(messages)}{given.get(path, '')}")
+        Problem(
+            source.file,
+            source.line(path),
+            "SCH001",
+            "error",
+            f"{format_path(path)}: {' or '.join(messages)}{given.get(path, '')}",
+        )
         for path, messages in grouped.items()
     ]
 
@@ -167,13 +204,16 @@ def _describe(error: ErrorDetails, data: Any) -> tuple[PathKey, str]:
             path.append(part)
     kind = error["type"]
     if kind == "extra_forbidden":
-        return tuple(path), (f"unknown field `{path[-1]}`; check its spelling and indentation "
-                             "(`ombud schema` lists the allowed fields)")
+        return tuple(path), (
+            f"unknown field `{path[-1]}`; check its spelling and indentation "
+            "(`ombud schema` lists the allowed fields)"
+        )
     if kind == "missing":
         return tuple(path), f"required field `{path[-1]}` is missing"
     if kind == "string_pattern_mismatch":
-        return tuple(path), (f"{error.get('input')!r} is not a valid id: use lower-case "
-                             "letters, digits, '-' and '_'")
+        return tuple(path), (
+            f"{error.get('input')!r} is not a valid id: use lower-case letters, digits, '-' and '_'"
+        )
     return tuple(path), error["msg"].removeprefix("Value error, ")
 
 

@@ -26,10 +26,40 @@ IDENTIFIER = r"^[a-z0-9][a-z0-9_-]*$"
 IDENTIFIER_TYPES = ("email", "phone", "personnummer", "orgnr", "customer_id", "visitor_id", "ip")
 
 #: ISO 3166 alpha-2 codes of the EU/EEA: a recipient elsewhere means a transfer.
-EEA_COUNTRIES = frozenset((
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
-))
+EEA_COUNTRIES = frozenset(
+    (
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+        "IS",
+        "LI",
+        "NO",
+    )
+)
 
 
 def _iso_duration(value: str) -> str:

@@ -16,9 +16,7 @@ from ombud.web.registry import RegisterSource
 
 router = APIRouter(tags=["privacy notice"])
 
-LangQuery = Annotated[
-    str | None, Query(description="Language code; else Accept-Language decides.")
-]
+LangQuery = Annotated[str | None, Query(description="Language code; else Accept-Language decides.")]
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",
     "pdf": "application/pdf",
@@ -31,11 +29,21 @@ def _source(request: Request) -> RegisterSource:
     return source
 
 
-def _respond(register: Register, request: Request, lang: str | None,
-             fmt: Literal["html", "pdf", "json"], version: str) -> Response:
+def _respond(
+    register: Register,
+    request: Request,
+    lang: str | None,
+    fmt: Literal["html", "pdf", "json"],
+    version: str,
+) -> Response:
     chosen = negotiate(register.languages, lang, request.headers.get("accept-language"))
-    body = render_notice(register, lang=chosen, fmt=fmt, version=version,
-                         base_path=request.scope.get("root_path", ""))
+    body = render_notice(
+        register,
+        lang=chosen,
+        fmt=fmt,
+        version=version,
+        base_path=request.scope.get("root_path", ""),
+    )
     headers = {"Content-Language": chosen, "Vary": "Accept-Language"}
     if fmt == "pdf":
         headers["Content-Disposition"] = f'inline; filename="privacy-{chosen}.pdf"'
@@ -49,16 +57,20 @@ def notice_html(request: Request, lang: LangQuery = None) -> Response:
     return _respond(served.register, request, lang, "html", served.version)
 
 
-@router.get("/privacy.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
+@router.get(
+    "/privacy.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}}
+)
 def notice_pdf(request: Request, lang: LangQuery = None) -> Response:
     """The privacy notice as PDF, made from the same HTML."""
     served = _source(request).current()
     return _respond(served.register, request, lang, "pdf", served.version)
 
 
-@router.get("/privacy.json", response_class=Response,
-            responses={200: {"content": {"application/ld+json": {}}}})
+@router.get(
+    "/privacy.json",
+    response_class=Response,
+    responses={200: {"content": {"application/ld+json": {}}}},
+)
 def notice_json(request: Request, lang: LangQuery = None) -> Response:
     """The privacy notice as JSON-LD with W3C DPV terms."""
     served = _source(request).current()
@@ -72,12 +84,16 @@ def history(request: Request, lang: LangQuery = None) -> Response:
     chosen = negotiate(served.register.languages, lang, request.headers.get("accept-language"))
     with store.transaction(request.app.state.engine) as session:
         versions = [
-            {"hash": v.content_hash, "first_served_at": v.first_served_at,
-             "updated": v.updated}
+            {"hash": v.content_hash, "first_served_at": v.first_served_at, "updated": v.updated}
             for v in store.list_versions(session)
         ]
-    page = render_page("history.html.j2", lang=chosen, versions=versions,
-                       current=served.version, title=served.register.organisation.name)
+    page = render_page(
+        "history.html.j2",
+        lang=chosen,
+        versions=versions,
+        current=served.version,
+        title=served.register.organisation.name,
+    )
     return HTMLResponse(page, headers={"Content-Language": chosen, "Vary": "Accept-Language"})
 
 

@@ -49,8 +49,12 @@ class RegisterSource:
                 except (RegisterError, OSError) as exc:
                     if self._served is None:
                         raise
-                    log.warning("register %s no longer loads, still serving %s: %s",
-                                self._path, self._served.version[:12], exc)
+                    log.warning(
+                        "register %s no longer loads, still serving %s: %s",
+                        self._path,
+                        self._served.version[:12],
+                        exc,
+                    )
                     self._mtime = mtime
                     return self._served
                 with store.transaction(self._engine) as session:
