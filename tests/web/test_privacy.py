@@ -4,7 +4,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from ombud import audit, store
+from ombud.audit import AuditEntry
 from ombud.settings import Settings
 from ombud.web import create_app
 
@@ -77,6 +80,13 @@ def test_history_keeps_every_served_version(client: TestClient, register_file: P
     assert "2024-07-06" in current.text
 
     assert client.get("/privacy/history/" + "0" * 64).status_code == 404
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with store.transaction(engine) as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq)).all()
+        assert audit.verify(session).ok
+    served = [e.object_id for e in entries if e.action == "register.version_served"]
+    assert served == [f"register:{first}", f"register:{second}"]
 
 
 def test_broken_register_keeps_last_good_version(client: TestClient, register_file: Path) -> None:

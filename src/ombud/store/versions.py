@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -34,12 +35,18 @@ def content_hash(register: Register) -> str:
     return hashlib.sha256(canonical_content(register).encode("utf-8")).hexdigest()
 
 
-def record_served(session: Session, register: Register) -> RegisterVersion:
+def record_served(
+    session: Session,
+    register: Register,
+    *,
+    on_new: Callable[[Session, RegisterVersion], object] | None = None,
+) -> RegisterVersion:
     """The stored version of ``register``, stored now if it is new.
 
     Idempotent, also across processes: when two store the same version at
     once, both get the one row (the database settles the race through the
-    unique content hash).
+    unique content hash). ``on_new`` runs in the same transaction, once, by
+    the caller that stored the version (e.g. to write the audit entry).
     """
     content = canonical_content(register)
     digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
@@ -55,13 +62,15 @@ def record_served(session: Session, register: Register) -> RegisterVersion:
     # ON CONFLICT DO NOTHING waits for a concurrent insert of the same hash and then
     # skips it, inside the caller's transaction: no unique violation, no savepoint.
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
+    result = session.execute(
         insert(RegisterVersion)
         .values(values)
         .on_conflict_do_nothing(index_elements=[RegisterVersion.content_hash])
     )
     stored = get_version(session, digest)
     assert stored is not None, "inserted just now or by the concurrent writer"
+    if on_new is not None and getattr(result, "rowcount", 0) == 1:
+        on_new(session, stored)
     return stored
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from ombud import store
+from ombud import audit, store
 from ombud.register import RegisterError, load
 from ombud.register.model import Register
 
@@ -58,7 +59,18 @@ class RegisterSource:
                     self._mtime = mtime
                     return self._served
                 with store.transaction(self._engine) as session:
-                    version = store.record_served(session, register).content_hash
+                    version = store.record_served(
+                        session, register, on_new=_audit_new_version
+                    ).content_hash
                 self._served = Served(register, version)
                 self._mtime = mtime
             return self._served
+
+
+def _audit_new_version(session: Session, version: store.RegisterVersion) -> None:
+    audit.append(
+        session,
+        actor="system",
+        action="register.version_served",
+        object_id=f"register:{version.content_hash}",
+    )
