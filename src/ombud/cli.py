@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 bad input or a failed check, 2 usage.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import shutil
 import sys
@@ -236,7 +237,9 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         raise typer.Exit(1) from None
     except store.StoreError as exc:
         _fail(str(exc))
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # Uvicorn's access log prints client addresses (personal data); ours does not.
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
 
 
 def main() -> None:

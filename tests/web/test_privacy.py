@@ -1,3 +1,4 @@
+import logging
 import os
 import re
 from pathlib import Path
@@ -103,3 +104,17 @@ def test_secret_key_required_outside_demo(settings: Settings) -> None:
     with pytest.raises(ValueError, match="OMBUD_SECRET_KEY"):
         create_app(without)
     create_app(without.model_copy(update={"demo": True}))
+
+
+def test_access_log_names_no_client_address_or_query(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="ombud.http"):
+        client.get("/privacy/history/abc?lang=en&email=anna@example.se")
+        client.get("/privacy?lang=sv")
+    lines = [r.getMessage() for r in caplog.records if r.name == "ombud.http"]
+    assert lines[0].startswith("GET /privacy/history/{content_hash} 404")
+    assert lines[1].startswith("GET /privacy 200")
+    text = "\n".join(lines)
+    assert "example.se" not in text
+    assert "testclient" not in text

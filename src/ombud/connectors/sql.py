@@ -561,13 +561,13 @@ def _transient(exc: Exception) -> bool:
 
 def _code(exc: DBAPIError) -> str | int | None:
     orig = exc.orig
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):  # PyMySQL: (errno, message)
+        return args[0]
     for attribute in ("sqlstate", "sqlite_errorname"):
         code = getattr(orig, attribute, None)
         if isinstance(code, str):
             return code
-    args = getattr(orig, "args", ())
-    if args and isinstance(args[0], int):  # PyMySQL: (errno, message)
-        return args[0]
     return None
 
 

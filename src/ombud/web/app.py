@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -10,6 +12,8 @@ from ombud import __version__, store
 from ombud.settings import Settings
 from ombud.web import privacy
 from ombud.web.registry import RegisterSource
+
+log = logging.getLogger("ombud.http")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -52,9 +56,20 @@ def create_app(settings: Settings) -> FastAPI:
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        started = time.perf_counter()
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        # The access log names neither the client address nor the query string: both can
+        # be personal data (an IP, an e-mail in a link). The route template, not the path.
+        route = request.scope.get("route")
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            getattr(route, "path", "(unmatched)"),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     return app
