@@ -111,7 +111,6 @@ class Population:
     phone: list[str] = field(default_factory=list)  # E.164
     protected: list[bool] = field(default_factory=list)
     created: list[int] = field(default_factory=list)  # day offsets before today
-    last_activity: list[int] = field(default_factory=list)
     referred_by: list[int | None] = field(default_factory=list)  # person index
     visitor: list[str | None] = field(default_factory=list)
     ip: list[str | None] = field(default_factory=list)
@@ -202,7 +201,6 @@ def _persons(people: Population, rng: Random) -> None:
     people.phone = [random_phone(rng) for _ in range(n)]
     people.protected = [random() < 0.02 for _ in range(n)]
     people.created = [int(random() * HISTORY_DAYS) for _ in range(n)]
-    people.last_activity = [int(random() * (c + 1)) for c in people.created]
     # about one in ten was referred by someone who came before them
     people.referred_by = [
         int(random() * i) if i and random() < 0.1 else None for i in range(n)

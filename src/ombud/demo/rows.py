@@ -70,6 +70,16 @@ def _office_second(random: Callable[[], float]) -> int:
     return _OFFICE[0] + int(random() * (_OFFICE[1] - _OFFICE[0]))
 
 
+def _then(random: Callable[[], float], offset: int, second: int, within: int) -> tuple[int, int]:
+    """A moment in office hours up to ``within`` days after ``(offset, second)``, never before.
+
+    The result's day offset is below ``offset`` by 0 to ``within`` (negative: in the future).
+    """
+    later = offset - int(random() * (within + 1))
+    then = _office_second(random)
+    return later, (max(then, second) if later == offset else then)
+
+
 def _batched(rows: Iterator[Row]) -> Batches:
     batch: list[Row] = []
     for row in rows:
@@ -125,6 +135,8 @@ def persons(people: Population, rng: Random) -> Batches:
             female = people.female[i]
             protected = people.protected[i]
             referrer = people.referred_by[i]
+            created, created_second = people.created[i], _office_second(random)
+            active = _then(random, created, created_second, created)
             yield (
                 i + 1,
                 people.first_name[i],
@@ -139,8 +151,8 @@ def persons(people: Population, rng: Random) -> Batches:
                 None if random() < 0.05 else ("female" if female else "male"),
                 protected,
                 False,
-                days.timestamp(people.created[i], _office_second(random)),
-                days.timestamp(people.last_activity[i], _office_second(random)),
+                days.timestamp(created, created_second),
+                days.timestamp(*active),
                 # a referrer who comes later is set afterwards (deferred_updates)
                 referrer + 1 if referrer is not None and referrer < i else None,
             )
@@ -206,17 +218,17 @@ def cases(people: Population, rng: Random) -> Batches:
                 )
             else:
                 body = pick(random, _PLAIN_BODIES)
-            opened = int(random() * 3 * 365)
-            closed = opened - int(random() * 40)
+            opened, opened_second = int(random() * 3 * 365), _office_second(random)
+            closed = _then(random, opened, opened_second, 40)
             yield (
                 k + 1,
                 None if person is None else person + 1,
                 pick(random, CHANNELS),
                 pick(random, CASE_SUBJECTS),
                 body,
-                days.timestamp(opened, _office_second(random)),
-                None if closed < 0 or random() < 0.05
-                else days.timestamp(closed, _office_second(random)),
+                days.timestamp(opened, opened_second),
+                # still open: closing lies ahead, or it waits for something
+                None if closed[0] < 0 or random() < 0.05 else days.timestamp(*closed),
                 False,
             )
 
@@ -266,7 +278,7 @@ def network_members(people: Population, rng: Random) -> Batches:
                 person = None  # signed up on the web; not in the CRM
                 outsider = pick(random, people.outsiders)
                 name, email = outsider.name, outsider.email
-            joined = int(random() * 4 * 365)
+            joined, joined_second = int(random() * 4 * 365), _office_second(random)
             yield (
                 k + 1,
                 None if person is None else person + 1,
@@ -274,9 +286,9 @@ def network_members(people: Population, rng: Random) -> Batches:
                 email,
                 pick(random, NETWORKS),
                 pick(random, COMPETENCES),
-                days.timestamp(joined, _office_second(random)),
+                days.timestamp(joined, joined_second),
                 None if k == 0 or random() >= 0.2
-                else days.timestamp(int(random() * joined), _office_second(random)),
+                else days.timestamp(*_then(random, joined, joined_second, joined)),
             )
 
     return _batched(rows())
@@ -327,7 +339,7 @@ def newsletter_subscribers(people: Population, rng: Random) -> Batches:
                 days.timestamp(subscribed, second),
                 days.timestamp(subscribed, min(86_399, second + 30 + int(random() * 3600)))
                 if confirmed else None,
-                days.timestamp(int(random() * subscribed), int(random() * 86_400))
+                days.timestamp(*_then(random, subscribed, min(86_399, second + 3600), subscribed))
                 if confirmed and k > 0 and random() < 0.15 else None,
                 ip,
                 visitor,
@@ -452,11 +464,14 @@ def call_list(people: Population, rng: Random) -> Batches:
                 company_name = f"{pick(random, pools.last_names)} {pick(random, TRADES)} AB"
                 orgnr = make_orgnr(rng, "5", taken)
                 contact, phone = f"{first} {last}", random_phone(rng)
-            listed = int(random() * 365)
-            checked = listed - int(random() * 5) if k == 0 or random() < 0.9 else None
+            listed = (int(random() * 365), _office_second(random))
+            # washed against NIX-Telefon within days of listing; called only if not listed
+            checked = (
+                _then(random, *listed, min(4, listed[0])) if k == 0 or random() < 0.9 else None
+            )
             nix_listed = checked is not None and k > 0 and random() < 0.2
             called = (
-                max(0, checked - int(random() * 14))
+                _then(random, *checked, min(13, checked[0]))
                 if checked is not None and not nix_listed and random() < 0.7 else None
             )
             yield (
@@ -467,11 +482,10 @@ def call_list(people: Population, rng: Random) -> Batches:
                 title,
                 phone_written(phone, 1),
                 pick(random, CALL_SOURCES),
-                days.timestamp(listed, _office_second(random)),
-                None if checked is None
-                else days.timestamp(max(0, checked), _office_second(random)),
+                days.timestamp(*listed),
+                None if checked is None else days.timestamp(*checked),
                 nix_listed,
-                None if called is None else days.timestamp(called, _office_second(random)),
+                None if called is None else days.timestamp(*called),
                 None if called is None else pick(random, CALL_OUTCOMES),
             )
 

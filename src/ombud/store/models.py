@@ -144,3 +144,10 @@ class AuditHead(Base):
 def _seed_head(table: Table, connection: Connection, **_: Any) -> None:
     """Seed the empty chain for ``metadata.create_all``, as the migration does."""
     connection.execute(table.insert().values(id=1, seq=0, hash=GENESIS_HASH))
+
+
+def all_tables() -> MetaData:
+    """Ombud's whole schema: these tables and the domain packages' own models."""
+    import ombud.rights.models  # noqa: F401, PLC0415 - registering its tables is the point
+
+    return Base.metadata

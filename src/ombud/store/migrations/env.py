@@ -12,10 +12,10 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ombud.store.engine import make_engine
-from ombud.store.models import Base
+from ombud.store.models import all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()
 
 
 def _run(connection: Connection) -> None:
