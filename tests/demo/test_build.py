@@ -117,7 +117,10 @@ def test_the_manifest_counts_what_is_in_the_files(
 def test_logs_rotate_by_day_and_scale_with_size(demo_dir: Path) -> None:
     names = sorted(p.name for p in (demo_dir / "logs").glob("access.log*"))
     assert names == [
-        "access.log", "access.log-20250627", "access.log-20250628", "access.log-20250629"
+        "access.log",
+        "access.log-20250627",
+        "access.log-20250628",
+        "access.log-20250629",
     ]
     assert abs(len(access_lines(demo_dir)) - SIZE * 1.5) <= 4
     assert len(events(demo_dir)) == SIZE
@@ -197,8 +200,11 @@ def test_emails_and_addresses_are_valid(engines: dict[str, Engine], demo_dir: Pa
     emails += column(engines["crm"], "SELECT email FROM network_members")
     typed = column(engines["newsletter"], "SELECT email FROM newsletter_subscribers")
     for email in emails + typed:
-        assert normalise_email(email).rsplit("@", 1)[1].endswith(("example.com", "example.net",
-                                                                  "example.org", ".example"))
+        assert (
+            normalise_email(email)
+            .rsplit("@", 1)[1]
+            .endswith(("example.com", "example.net", "example.org", ".example"))
+        )
     assert len(set(typed)) == len(typed)
     ips = column(engines["newsletter"], "SELECT signup_ip FROM newsletter_subscribers")
     ips += [m["remote_addr"] for m in access_lines(demo_dir)]
@@ -223,10 +229,16 @@ def test_timestamps_are_in_order(engines: dict[str, Engine]) -> None:
     assert not rows(crm, "SELECT id FROM meetings WHERE starts_at < booked_at")
     assert not rows(crm, "SELECT id FROM persons WHERE last_activity_at < created_at")
     assert not rows(crm, "SELECT id FROM network_members WHERE left_at < joined_at")
-    assert not rows(engines["newsletter"], "SELECT id FROM newsletter_subscribers WHERE "
-                    "confirmed_at < subscribed_at OR unsubscribed_at < confirmed_at")
-    assert not rows(call, "SELECT id FROM call_list WHERE called_at IS NOT NULL AND "
-                          "(nix_checked_at IS NULL OR nix_listed OR called_at < nix_checked_at)")
+    assert not rows(
+        engines["newsletter"],
+        "SELECT id FROM newsletter_subscribers WHERE "
+        "confirmed_at < subscribed_at OR unsubscribed_at < confirmed_at",
+    )
+    assert not rows(
+        call,
+        "SELECT id FROM call_list WHERE called_at IS NOT NULL AND "
+        "(nix_checked_at IS NULL OR nix_listed OR called_at < nix_checked_at)",
+    )
     newest = column(crm, "SELECT max(opened_at) FROM cases")[0]
     assert datetime.fromisoformat(newest).date() <= TODAY
 
@@ -241,24 +253,27 @@ def test_foreign_keys_hold(engines: dict[str, Engine]) -> None:
 
 def test_two_persons_share_an_email_address(engines: dict[str, Engine], demo_dir: Path) -> None:
     shared = json.loads((demo_dir / MANIFEST).read_text())["edge_cases"]["shared_email"]
-    assert column(engines["crm"], "SELECT id FROM persons WHERE email = :e ORDER BY id",
-                  e=shared["email"]) == [1, 2]
+    assert column(
+        engines["crm"], "SELECT id FROM persons WHERE email = :e ORDER BY id", e=shared["email"]
+    ) == [1, 2]
     emails = column(engines["crm"], "SELECT email FROM persons WHERE email IS NOT NULL")
     assert [e for e, n in Counter(emails).items() if n > 1] == [shared["email"]]
 
 
 def test_one_phone_is_written_differently_in_two_systems(engines: dict[str, Engine]) -> None:
     (crm,) = column(engines["crm"], "SELECT phone FROM persons WHERE id = 3")
-    listed = column(engines["telemarketing"], "SELECT phone FROM call_list WHERE phone = :p",
-                    p="070-174 06 05")
+    listed = column(
+        engines["telemarketing"], "SELECT phone FROM call_list WHERE phone = :p", p="070-174 06 05"
+    )
     assert crm == "+46701740605"
     assert [normalise_phone(p) for p in listed] == [crm]
 
 
 def test_a_sole_traders_orgnr_is_the_owners_personnummer(engines: dict[str, Engine]) -> None:
     (number,) = column(engines["crm"], "SELECT personal_number FROM persons WHERE id = 4")
-    assert rows(engines["crm"], "SELECT orgnr, legal_form, owner_person_id FROM companies "
-                                "WHERE id = 1") == [(number, "EF", 4)]
+    assert rows(
+        engines["crm"], "SELECT orgnr, legal_form, owner_person_id FROM companies WHERE id = 1"
+    ) == [(number, "EF", 4)]
     invoiced = column(engines["accounting"], "SELECT orgnr FROM invoices WHERE company_id = 1")
     assert invoiced
     assert {parse_company_id(o, today=TODAY).canonical for o in invoiced} == {number}
@@ -266,16 +281,22 @@ def test_a_sole_traders_orgnr_is_the_owners_personnummer(engines: dict[str, Engi
 
 
 def test_protected_identities_have_no_address(engines: dict[str, Engine]) -> None:
-    protected = rows(engines["crm"], "SELECT id, street_address, postal_code, city FROM persons "
-                                     "WHERE protected_identity")
+    protected = rows(
+        engines["crm"],
+        "SELECT id, street_address, postal_code, city FROM persons WHERE protected_identity",
+    )
     assert 5 in [p[0] for p in protected]
     assert 1 <= len(protected) <= SIZE // 10
     assert all(p[1:] == (None, None, None) for p in protected)
 
 
 def test_referrals_form_one_cycle(engines: dict[str, Engine]) -> None:
-    referrals = dict(rows(engines["crm"], "SELECT id, referred_by_person_id FROM persons "
-                                          "WHERE referred_by_person_id IS NOT NULL"))
+    referrals = dict(
+        rows(
+            engines["crm"],
+            "SELECT id, referred_by_person_id FROM persons WHERE referred_by_person_id IS NOT NULL",
+        )
+    )
     assert referrals[6] == 7
     assert referrals[7] == 6
     assert all(referrer < person for person, referrer in referrals.items() if person != 6)
@@ -285,8 +306,9 @@ def test_an_ip_address_only_in_the_access_logs(engines: dict[str, Engine], demo_
     ip = "203.0.113.7"
     assert sum(m["remote_addr"] == ip for m in access_lines(demo_dir)) >= 2
     assert all(e["ip"] != ip for e in events(demo_dir))
-    assert not column(engines["newsletter"],
-                      "SELECT id FROM newsletter_subscribers WHERE signup_ip = :ip", ip=ip)
+    assert not column(
+        engines["newsletter"], "SELECT id FROM newsletter_subscribers WHERE signup_ip = :ip", ip=ip
+    )
 
 
 def test_one_person_is_in_every_system(engines: dict[str, Engine], demo_dir: Path) -> None:
@@ -298,15 +320,21 @@ def test_one_person_is_in_every_system(engines: dict[str, Engine], demo_dir: Pat
     for table in ("cases", "meetings", "network_members", "company_contacts"):
         if table != "company_contacts":
             assert column(crm, f"SELECT count(*) FROM {table} WHERE person_id = 9")[0] >= 1, table
-    assert column(crm, "SELECT visitor_id FROM meetings WHERE person_id = 9 AND visitor_id "
-                       "IS NOT NULL")[0] == person["visitor_id"]
-    assert rows(engines["newsletter"], "SELECT visitor_id, signup_ip FROM newsletter_subscribers "
-                                       "WHERE email = :e", e=email) == [
-        (person["visitor_id"], person["ip"])
-    ]
+    assert (
+        column(
+            crm, "SELECT visitor_id FROM meetings WHERE person_id = 9 AND visitor_id IS NOT NULL"
+        )[0]
+        == person["visitor_id"]
+    )
+    assert rows(
+        engines["newsletter"],
+        "SELECT visitor_id, signup_ip FROM newsletter_subscribers WHERE email = :e",
+        e=email,
+    ) == [(person["visitor_id"], person["ip"])]
     assert column(engines["survey"], "SELECT count(*) FROM survey_answers WHERE person_id = 9")[0]
-    assert column(engines["accounting"], "SELECT personal_number FROM invoices "
-                                         "WHERE person_id = 9") == [number]
+    assert column(
+        engines["accounting"], "SELECT personal_number FROM invoices WHERE person_id = 9"
+    ) == [number]
     seen = [e["ip"] for e in events(demo_dir) if e["visitor_id"] == person["visitor_id"]]
     assert len(seen) >= 3
     assert set(seen) == {person["ip"]}
@@ -315,8 +343,10 @@ def test_one_person_is_in_every_system(engines: dict[str, Engine], demo_dir: Pat
 
 def test_identities_are_shared_across_systems(engines: dict[str, Engine], demo_dir: Path) -> None:
     crm_emails = set(column(engines["crm"], "SELECT email FROM persons"))
-    subscribed = {normalise_email(e) for e in column(engines["newsletter"],
-                                                     "SELECT email FROM newsletter_subscribers")}
+    subscribed = {
+        normalise_email(e)
+        for e in column(engines["newsletter"], "SELECT email FROM newsletter_subscribers")
+    }
     assert len(subscribed & crm_emails) > 20
     assert len(subscribed - crm_emails) > 10  # and outsiders
     booked = set(column(engines["crm"], "SELECT visitor_id FROM meetings"))
@@ -332,9 +362,18 @@ def test_the_register_loads_and_lints_without_errors(demo_dir: Path) -> None:
     assert [p for p in problems if p.level == "error"] == []
     assert {p.code for p in problems} <= {"RET002"}  # the example's retention periods
     systems = {s.id: s for s in loaded.register.systems}
-    assert set(systems) >= {"crm", "newsletter", "survey", "accounting", "telemarketing",
-                            "website", "google-analytics", "meta-pixel", "microsoft-bing",
-                            "linkedin-insight"}
+    assert set(systems) >= {
+        "crm",
+        "newsletter",
+        "survey",
+        "accounting",
+        "telemarketing",
+        "website",
+        "google-analytics",
+        "meta-pixel",
+        "microsoft-bing",
+        "linkedin-insight",
+    }
     assert systems["accounting"].collections["invoices"].legal_hold == "accounting"
     assert loaded.register.activity("accounting") is not None
 
@@ -369,7 +408,8 @@ def test_every_annotated_column_exists(demo_dir: Path) -> None:
                 *([collection.restrict.column] if collection.restrict else []),
                 *([collection.retention.timestamp] if collection.retention else []),
                 *(
-                    [collection.primary_key] if isinstance(collection.primary_key, str)
+                    [collection.primary_key]
+                    if isinstance(collection.primary_key, str)
                     else collection.primary_key or []
                 ),
             }
@@ -381,7 +421,8 @@ def test_every_annotated_column_exists(demo_dir: Path) -> None:
 
 def test_every_demo_table_is_in_the_register(demo_dir: Path) -> None:
     collections = {
-        name for system in load(demo_dir / "ombud.yaml").register.systems
+        name
+        for system in load(demo_dir / "ombud.yaml").register.systems
         for name in system.collections
     }
     assert set(TABLES) <= collections
@@ -420,7 +461,10 @@ def test_building_again_replaces_the_demo(tmp_path: Path) -> None:
     assert len(_persons(tmp_path)) == MIN_SIZE
     rotated = sorted(p.name for p in (tmp_path / "logs").glob("access.log*"))
     assert rotated == [
-        "access.log", "access.log-20250628", "access.log-20250629", "access.log-20250630"
+        "access.log",
+        "access.log-20250628",
+        "access.log-20250629",
+        "access.log-20250630",
     ]
     assert (tmp_path / "mine.txt").read_text() == "kept"
 

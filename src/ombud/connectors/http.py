@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Collection as Values
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any, TypeVar
 
 import httpx2
@@ -370,7 +370,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - datetime.fromtimestamp(now, UTC).timestamp())
+    return max(0.0, when.timestamp() - now)
 
 
 def _batches(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

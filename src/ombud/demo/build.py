@@ -79,8 +79,9 @@ def build_demo(
     bar.advance("events", lines["events"])
     register = directory / "ombud.yaml"
     register.write_text(
-        demo_register({system: f"sqlite:///{file}" for system, file in SYSTEM_FILES.items()},
-                      example=example),
+        demo_register(
+            {system: f"sqlite:///{file}" for system, file in SYSTEM_FILES.items()}, example=example
+        ),
         encoding="utf-8",
     )
     manifest = _manifest(people, counts)
@@ -143,9 +144,7 @@ def _fill(people: Population, engines: Mapping[str, Engine], bar: load.Progress)
                     rows.ROWS[table.name](people, seeded(people.seed, table.name)),
                     bar,
                 )
-            load.apply_updates(
-                connection, TABLES, [u for u in updates if u[0] in metadata.tables]
-            )
+            load.apply_updates(connection, TABLES, [u for u in updates if u[0] in metadata.tables])
             bar.advance("indexes", 0)
             load.create_indexes(connection, metadata)
             load.reset_sequences(connection, metadata)

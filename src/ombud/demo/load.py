@@ -71,8 +71,12 @@ def tune_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144",
-                       "temp_store = MEMORY"):
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "cache_size = -262144",
+            "temp_store = MEMORY",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

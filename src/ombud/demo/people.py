@@ -161,8 +161,9 @@ class Population:
 def make_population(size: int, seed: int, today: date) -> Population:
     """The demo's people and companies for ``size`` persons (at least :data:`MIN_SIZE`)."""
     if size < MIN_SIZE:
-        raise ValueError(f"size must be at least {MIN_SIZE} (the edge cases take the first "
-                         f"persons), got {size}")
+        raise ValueError(
+            f"size must be at least {MIN_SIZE} (the edge cases take the first persons), got {size}"
+        )
     people = Population(
         size=size,
         seed=seed,
@@ -190,8 +191,11 @@ def _persons(people: Population, rng: Random) -> None:
     people.last_name = rng.choices(pools.last_names, k=n)
     days, make = people.days, people.personnummer.make
     people.personal_number = [
-        make(days.compact(YOUNGEST + int(random() * (OLDEST - YOUNGEST))), female=f,
-             coordination=random() < 0.03)
+        make(
+            days.compact(YOUNGEST + int(random() * (OLDEST - YOUNGEST))),
+            female=f,
+            coordination=random() < 0.03,
+        )
         for f in female
     ]
     people.email = [
@@ -202,9 +206,7 @@ def _persons(people: Population, rng: Random) -> None:
     people.protected = [random() < 0.02 for _ in range(n)]
     people.created = [int(random() * HISTORY_DAYS) for _ in range(n)]
     # about one in ten was referred by someone who came before them
-    people.referred_by = [
-        int(random() * i) if i and random() < 0.1 else None for i in range(n)
-    ]
+    people.referred_by = [int(random() * i) if i and random() < 0.1 else None for i in range(n)]
 
 
 def _companies(people: Population, rng: Random) -> None:
@@ -231,9 +233,9 @@ def _companies(people: Population, rng: Random) -> None:
         trade = TRADES[int(random() * len(TRADES))]
         _add_company(
             people,
-            name=f"{last} {trade} {form}" if random() < 0.7 else (
-                f"{last} & {pools.last_names[int(random() * len(pools.last_names))]} {form}"
-            ),
+            name=f"{last} {trade} {form}"
+            if random() < 0.7
+            else (f"{last} & {pools.last_names[int(random() * len(pools.last_names))]} {form}"),
             orgnr=make_orgnr(rng, digit, people.orgnr_taken),
             form=form,
             owner=-1,
@@ -288,13 +290,15 @@ def _outsiders(people: Population, rng: Random) -> None:
     for _ in range(max(1, people.size * 6 // 10)):
         first, last = people.random_name(rng)
         browsed = random() < 0.7
-        people.outsiders.append(Outsider(
-            first_name=first,
-            last_name=last,
-            email=people.new_email(rng, first, last),
-            visitor=visitor_id(rng) if browsed else None,
-            ip=(ipv6(rng) if random() < 0.1 else ipv4(rng)) if browsed else None,
-        ))
+        people.outsiders.append(
+            Outsider(
+                first_name=first,
+                last_name=last,
+                email=people.new_email(rng, first, last),
+                visitor=visitor_id(rng) if browsed else None,
+                ip=(ipv6(rng) if random() < 0.1 else ipv4(rng)) if browsed else None,
+            )
+        )
 
 
 def _edge_cases(people: Population) -> None:
@@ -312,8 +316,7 @@ def _edge_cases(people: Population) -> None:
     # so no one else has it
     fiction = "+46701740605"
     people.phone = [
-        random_phone(seeded(i, "phone")) if p == fiction else p
-        for i, p in enumerate(people.phone)
+        random_phone(seeded(i, "phone")) if p == fiction else p for i, p in enumerate(people.phone)
     ]
     people.phone[edge.phone_forms - 1] = fiction
     # a cycle: 6 was referred by 7 and 7 by 6

@@ -38,11 +38,24 @@ def pick(random: Callable[[], float], values: Sequence[T]) -> T:
     """One of ``values``, chosen with ``random`` (a bound ``Random.random``)."""
     return values[int(random() * len(values))]
 
+
 #: å, ä, ö and friends as they end up in e-mail addresses
-_ASCII = str.maketrans({
-    "å": "a", "ä": "a", "ö": "o", "é": "e", "è": "e", "ü": "u", "á": "a", "ø": "o",
-    "æ": "ae", "ß": "ss", " ": "", "'": "",
-})
+_ASCII = str.maketrans(
+    {
+        "å": "a",
+        "ä": "a",
+        "ö": "o",
+        "é": "e",
+        "è": "e",
+        "ü": "u",
+        "á": "a",
+        "ø": "o",
+        "æ": "ae",
+        "ß": "ss",
+        " ": "",
+        "'": "",
+    }
+)
 
 
 @cache
@@ -85,36 +98,83 @@ def make_pools(seed: int, *, size: int = 4000) -> Pools:
 #: Personal mail domains. Reserved names only (RFC 2606, RFC 6761): demo mail must never
 #: reach a real mailbox.
 PERSONAL_DOMAINS = (
-    ["example.com"] * 8 + ["example.net"] * 5 + ["example.org"] * 3
-    + ["mail.example"] * 2 + ["post.example"] * 2
+    ["example.com"] * 8
+    + ["example.net"] * 5
+    + ["example.org"] * 3
+    + ["mail.example"] * 2
+    + ["post.example"] * 2
 )
 #: Company mail addresses are name@<company>.example (the reserved .example TLD).
 COMPANY_TLD = "example"
 
 #: Words in company names; a sole trader's name is the owner's name and one of these.
 TRADES = (
-    "Bygg", "Konsult", "Design", "Fastigheter", "Teknik", "Redovisning", "Café", "Måleri",
-    "El", "VVS", "Transport", "IT", "Invest", "Hälsa", "Städ", "Frisör", "Trädgård", "Media",
-    "Event", "Logistik", "Snickeri", "Foto", "Kommunikation", "Juridik", "Skog", "Mat",
-    "Textil", "Energi", "Marin", "Data",
+    "Bygg",
+    "Konsult",
+    "Design",
+    "Fastigheter",
+    "Teknik",
+    "Redovisning",
+    "Café",
+    "Måleri",
+    "El",
+    "VVS",
+    "Transport",
+    "IT",
+    "Invest",
+    "Hälsa",
+    "Städ",
+    "Frisör",
+    "Trädgård",
+    "Media",
+    "Event",
+    "Logistik",
+    "Snickeri",
+    "Foto",
+    "Kommunikation",
+    "Juridik",
+    "Skog",
+    "Mat",
+    "Textil",
+    "Energi",
+    "Marin",
+    "Data",
 )
 
 #: Legal forms with the first digit of their organisation numbers (Bolagsverket's groups).
 LEGAL_FORMS = (("AB", "5"), ("HB", "9"), ("EK", "7"))
 
 CONTACT_ROLES = (
-    ("ägare", "Ägare"), ("vd", "VD"), ("ekonomi", "Ekonomiansvarig"),
-    ("styrelse", "Styrelseledamot"), ("kontakt", "Kontaktperson"), ("kontakt", None),
-    ("vd", "Verkställande direktör"), ("försäljning", "Försäljningschef"),
+    ("ägare", "Ägare"),
+    ("vd", "VD"),
+    ("ekonomi", "Ekonomiansvarig"),
+    ("styrelse", "Styrelseledamot"),
+    ("kontakt", "Kontaktperson"),
+    ("kontakt", None),
+    ("vd", "Verkställande direktör"),
+    ("försäljning", "Försäljningschef"),
 )
 
 CHANNELS = ("email", "email", "email", "phone", "phone", "chat", "form")
 
 CASE_SUBJECTS = (
-    "Fråga om lån", "Företagslån", "Mikrolån", "Rådgivning inför start", "Affärsutveckling",
-    "Innovationsstöd", "Fråga om faktura", "Boka möte med rådgivare", "Exportrådgivning",
-    "Mentorprogram", "Ändrade kontaktuppgifter", "Avsluta nyhetsbrev", "Klagomål",
-    "Verifikationsfrågor", "Fråga om ränta", "Amortering", "Registerutdrag",
+    "Fråga om lån",
+    "Företagslån",
+    "Mikrolån",
+    "Rådgivning inför start",
+    "Affärsutveckling",
+    "Innovationsstöd",
+    "Fråga om faktura",
+    "Boka möte med rådgivare",
+    "Exportrådgivning",
+    "Mentorprogram",
+    "Ändrade kontaktuppgifter",
+    "Avsluta nyhetsbrev",
+    "Klagomål",
+    "Verifikationsfrågor",
+    "Fråga om ränta",
+    "Amortering",
+    "Registerutdrag",
 )
 
 #: Case notes; {first}, {phone}, {email}, {pnr}, {other_phone} and {other_email} are filled
@@ -146,30 +206,59 @@ MEETING_NOTES = (
     "Exportplaner för Norge och Tyskland. Ta kontakt igen om tre månader.",
     "Kunden vill anställa två personer; pratade om rekryteringsstöd.",
     "{first} önskar att vi mejlar underlaget till {email}.",
-    None, None,
+    None,
+    None,
 )
 
 SURVEY_COMMENTS = (
-    "Mycket bra bemötande!", "Snabbt svar, tack.", "Rådgivaren var kunnig och engagerad.",
-    "Det tog lång tid att få svar.", "Svårt att hitta rätt på hemsidan.",
+    "Mycket bra bemötande!",
+    "Snabbt svar, tack.",
+    "Rådgivaren var kunnig och engagerad.",
+    "Det tog lång tid att få svar.",
+    "Svårt att hitta rätt på hemsidan.",
     "Bra möte, men jag hade velat ha mer konkreta råd.",
-    "Ring mig gärna på {phone} så berättar jag mer.", "Toppen!", "Inget att tillägga.",
-    None, None, None, None, None,
+    "Ring mig gärna på {phone} så berättar jag mer.",
+    "Toppen!",
+    "Inget att tillägga.",
+    None,
+    None,
+    None,
+    None,
+    None,
 )
 
 NETWORKS = (
-    "Almi Mentorsnätverk", "Nätverk för kvinnliga företagare", "Exportnätverket",
-    "Innovationsnätverket", "Tillväxtnätverket", "Nätverk för unga företagare",
+    "Almi Mentorsnätverk",
+    "Nätverk för kvinnliga företagare",
+    "Exportnätverket",
+    "Innovationsnätverket",
+    "Tillväxtnätverket",
+    "Nätverk för unga företagare",
 )
 
 COMPETENCES = (
-    "mentor", "adept", "finansiering", "marknadsföring", "export", "digitalisering",
-    "hållbarhet", "ledarskap", None,
+    "mentor",
+    "adept",
+    "finansiering",
+    "marknadsföring",
+    "export",
+    "digitalisering",
+    "hållbarhet",
+    "ledarskap",
+    None,
 )
 
 ADVISERS = (
-    "Karin Lundqvist", "Johan Bergström", "Maria Ek", "Erik Sandberg", "Sara Holm",
-    "Anders Nyberg", "Lena Åberg", "Mikael Strand", "Eva Lindahl", "Per Sjöberg",
+    "Karin Lundqvist",
+    "Johan Bergström",
+    "Maria Ek",
+    "Erik Sandberg",
+    "Sara Holm",
+    "Anders Nyberg",
+    "Lena Åberg",
+    "Mikael Strand",
+    "Eva Lindahl",
+    "Per Sjöberg",
 )
 
 CALL_SOURCES = ("Bolagsverket", "SCB:s företagsregister", "UC", "Bisnode")
@@ -178,15 +267,38 @@ CALL_OUTCOMES = ("intresserad", "ej intresserad", "ring senare", "inget svar", "
 
 #: Paths of almi.se as they appear in access logs and events
 PATHS = (
-    "/", "/", "/", "/lan/", "/lan/foretagslan/", "/lan/mikrolan/", "/radgivning/",
-    "/radgivning/affarsutveckling/", "/kontakt/", "/boka-mote/", "/nyhetsbrev/",
-    "/om-almi/", "/om-almi/integritet/", "/natverk/", "/innovation/", "/press/",
-    "/static/css/site.css", "/static/js/site.js", "/favicon.ico", "/search?q=l%C3%A5n",
+    "/",
+    "/",
+    "/",
+    "/lan/",
+    "/lan/foretagslan/",
+    "/lan/mikrolan/",
+    "/radgivning/",
+    "/radgivning/affarsutveckling/",
+    "/kontakt/",
+    "/boka-mote/",
+    "/nyhetsbrev/",
+    "/om-almi/",
+    "/om-almi/integritet/",
+    "/natverk/",
+    "/innovation/",
+    "/press/",
+    "/static/css/site.css",
+    "/static/js/site.js",
+    "/favicon.ico",
+    "/search?q=l%C3%A5n",
 )
 
 REFERRERS = (
-    "-", "-", "-", "https://www.google.com/", "https://www.google.se/", "https://www.bing.com/",
-    "https://www.linkedin.com/", "https://www.almi.se/", "https://www.almi.se/lan/",
+    "-",
+    "-",
+    "-",
+    "https://www.google.com/",
+    "https://www.google.se/",
+    "https://www.bing.com/",
+    "https://www.linkedin.com/",
+    "https://www.almi.se/",
+    "https://www.almi.se/lan/",
 )
 
 USER_AGENTS = (

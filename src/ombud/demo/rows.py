@@ -128,9 +128,11 @@ def persons(people: Population, rng: Random) -> Batches:
             e164 = people.phone[i]
             form = random()
             phone = (
-                None if not edge and form < 0.12
-                else phone_written(e164, 0 if edge or form < 0.6 else 1 if form < 0.85
-                                   else 2 if form < 0.95 else 3)
+                None
+                if not edge and form < 0.12
+                else phone_written(
+                    e164, 0 if edge or form < 0.6 else 1 if form < 0.85 else 2 if form < 0.95 else 3
+                )
             )
             female = people.female[i]
             protected = people.protected[i]
@@ -255,7 +257,8 @@ def meetings(people: Population, rng: Random) -> Batches:
                 days.timestamp(booked, _office_second(random)),
                 # up to a month after booking: some are still ahead
                 days.timestamp(booked - 1 - int(random() * 30), _office_second(random)),
-                None if note is None
+                None
+                if note is None
                 else note.format(first=people.first_name[person], email=people.email[person]),
                 visitor if visitor is not None and (k == 0 or random() < 0.7) else None,
             )
@@ -287,7 +290,8 @@ def network_members(people: Population, rng: Random) -> Batches:
                 pick(random, NETWORKS),
                 pick(random, COMPETENCES),
                 days.timestamp(joined, joined_second),
-                None if k == 0 or random() >= 0.2
+                None
+                if k == 0 or random() >= 0.2
                 else days.timestamp(*_then(random, joined, joined_second, joined)),
             )
 
@@ -338,9 +342,11 @@ def newsletter_subscribers(people: Population, rng: Random) -> Batches:
                 name,
                 days.timestamp(subscribed, second),
                 days.timestamp(subscribed, min(86_399, second + 30 + int(random() * 3600)))
-                if confirmed else None,
+                if confirmed
+                else None,
                 days.timestamp(*_then(random, subscribed, min(86_399, second + 3600), subscribed))
-                if confirmed and k > 0 and random() < 0.15 else None,
+                if confirmed and k > 0 and random() < 0.15
+                else None,
                 ip,
                 visitor,
             )
@@ -365,8 +371,7 @@ def survey_answers(people: Population, rng: Random) -> Batches:
             email = None
             if by_email:
                 email = (
-                    people.email[person] if random() < 0.5
-                    else pick(random, people.outsiders).email
+                    people.email[person] if random() < 0.5 else pick(random, people.outsiders).email
                 )
             comment = pick(random, SURVEY_COMMENTS)
             yield (
@@ -374,7 +379,8 @@ def survey_answers(people: Population, rng: Random) -> Batches:
                 None if by_email else person + 1,
                 email,
                 pick(random, _SCORES),
-                None if comment is None
+                None
+                if comment is None
                 else comment.format(phone=phone_written(people.phone[person], 1)),
                 days.timestamp(int(random() * 2 * 365), int(random() * 86_400)),
             )
@@ -472,7 +478,8 @@ def call_list(people: Population, rng: Random) -> Batches:
             nix_listed = checked is not None and k > 0 and random() < 0.2
             called = (
                 _then(random, *checked, min(13, checked[0]))
-                if checked is not None and not nix_listed and random() < 0.7 else None
+                if checked is not None and not nix_listed and random() < 0.7
+                else None
             )
             yield (
                 k + 1,

@@ -77,15 +77,16 @@ def write_access_logs(people: Population, directory: Path, rng: Random) -> list[
         for k, second in enumerate(seconds):
             # else crawlers and people who never answered the banner (TEST-NET-1)
             ip = (
-                pick(random, browsers)[1] if random() < 0.85
+                pick(random, browsers)[1]
+                if random() < 0.85
                 else f"192.0.2.{int(random() * 254) + 1}"
             )
             if k in (1, per_day // 2):
                 ip = everyone if back % 2 else people.edge.ip_only
             lines.append(
-                f'{ip} - - [{stamp}:{second // 3600:02d}:{second // 60 % 60:02d}:'
+                f"{ip} - - [{stamp}:{second // 3600:02d}:{second // 60 % 60:02d}:"
                 f'{second % 60:02d} +0000] "GET {pick(random, PATHS)} HTTP/1.1" '
-                f'{pick(random, _STATUS)} {int(random() * 60_000) + 200} '
+                f"{pick(random, _STATUS)} {int(random() * 60_000) + 200} "
                 f'"{pick(random, REFERRERS)}" "{pick(random, USER_AGENTS)}"\n'
             )
         name = ACCESS_LOG if back == 0 else f"{ACCESS_LOG}-{day:%Y%m%d}"
