@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 bad input or a failed check, 2 usage.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from sqlalchemy import Engine
 
 from ombud import audit, store
 from ombud.notice import render_notice, render_ropa
@@ -22,7 +24,13 @@ from ombud.register import RegisterError, load
 from ombud.register.env import MissingEnvironmentError
 from ombud.register.lint import lint
 from ombud.register.model import Register
+from ombud.rights.deadlines import swedish_date
+from ombud.rights.errors import RightsError
+from ombud.rights.intake import NewRequest, create_request, get_request, list_requests
+from ombud.rights.models import Channel
+from ombud.rights.summary import summarise
 from ombud.settings import Settings
+from ombud.store.crypto import Keys, SecretKeyError
 
 app = typer.Typer(
     name="ombud",
@@ -32,9 +40,11 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Ombud's own database.", no_args_is_help=True)
+request_app = typer.Typer(help="Data subject requests.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(request_app, name="request")
 
 EXAMPLE_REGISTER = Path(__file__).resolve().parents[2] / "examples" / "almi" / "ombud.yaml"
 
@@ -43,6 +53,11 @@ class NoticeFormat(StrEnum):
     HTML = "html"
     MD = "md"
     PDF = "pdf"
+    JSON = "json"
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
     JSON = "json"
 
 
@@ -174,6 +189,157 @@ def audit_verify() -> None:
             f"({result.checked} entries checked)"
         )
     typer.echo(f"audit log intact: {result.checked} entries")
+
+
+def _keys(settings: Settings) -> Keys:
+    if settings.secret_key is None:
+        _fail("OMBUD_SECRET_KEY is not set; requests store identifiers encrypted with it")
+    try:
+        return Keys.from_secret(settings.secret_key.get_secret_value())
+    except SecretKeyError as exc:
+        _fail(str(exc))
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        engine = store.make_engine(settings.database_url)
+        store.check_current(engine)
+    except store.StoreError as exc:
+        _fail(str(exc))
+    return engine
+
+
+@request_app.command("new")
+def request_new(  # noqa: PLR0917 - Typer reads options from the signature
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="access, rectification, erasure, "
+            "restriction, objection, portability, withdraw-consent",
+        ),
+    ],
+    email: Annotated[list[str] | None, typer.Option(help="E-mail address.")] = None,
+    phone: Annotated[list[str] | None, typer.Option(help="Phone number.")] = None,
+    personnummer: Annotated[list[str] | None, typer.Option(help="Personnummer.")] = None,
+    orgnr: Annotated[list[str] | None, typer.Option(help="Organisationsnummer.")] = None,
+    customer_id: Annotated[list[str] | None, typer.Option(help="Customer id.")] = None,
+    visitor_id: Annotated[list[str] | None, typer.Option(help="The banner's visitor id.")] = None,
+    ip: Annotated[list[str] | None, typer.Option(help="IP address.")] = None,
+    identifier: Annotated[
+        list[str] | None, typer.Option("--id", help="Any identifier as KIND=VALUE.")
+    ] = None,
+    activity: Annotated[
+        list[str] | None, typer.Option(help="Limit to this activity (objection, withdrawal).")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="The person's language.")] = None,
+    controller: Annotated[str | None, typer.Option(help="The controller concerned.")] = None,
+    details: Annotated[
+        str | None, typer.Option(help="What the person asked, in their words.")
+    ] = None,
+    verified: Annotated[
+        bool, typer.Option("--verified", help="The identity was verified by you (needs --note).")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="How the identity was verified.")] = None,
+) -> None:
+    """Register a request received by letter or phone; prints only the new id."""
+    given = {
+        "email": email,
+        "phone": phone,
+        "personnummer": personnummer,
+        "orgnr": orgnr,
+        "customer_id": customer_id,
+        "visitor_id": visitor_id,
+        "ip": ip,
+    }
+    identifiers = [(k, v) for k, values in given.items() for v in values or []]
+    for pair in identifier or []:
+        k, sep, v = pair.partition("=")
+        if not sep or not k or not v:
+            _fail(f"--id {pair!r}: write it as KIND=VALUE, e.g. --id customer_id=K-1042")
+        identifiers.append((k.strip(), v))
+    if verified and not (note and note.strip()):
+        _fail("--verified needs --note saying how the identity was verified")
+    if note and not verified:
+        _fail("--note goes with --verified")
+    settings = _settings()
+    loaded = _load(None)
+    keys = _keys(settings)
+    engine = _engine(settings)
+    new = NewRequest(
+        type=kind,
+        identifiers=identifiers,
+        channel=Channel.HANDLER,
+        language=language,
+        controller_id=controller,
+        activities=activity or [],
+        details=details,
+        verified_note=note if verified else None,
+    )
+    now = dt.datetime.now(dt.UTC)
+    try:
+        with store.transaction(engine) as session:
+            version = store.record_served(session, loaded).content_hash
+            request = create_request(
+                session,
+                new,
+                register=loaded,
+                register_version=version,
+                keys=keys,
+                actor="cli",
+                now=now,
+            )
+    except RightsError as exc:
+        _fail(str(exc))
+    typer.echo(request.id)
+
+
+@request_app.command("list")
+def request_list(
+    open_only: Annotated[bool, typer.Option("--open", help="Only requests not closed.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TEXT
+    ),
+) -> None:
+    """Requests by due date, the most urgent first."""
+    engine = _engine(_settings())
+    today = swedish_date(dt.datetime.now(dt.UTC))
+    with store.transaction(engine) as session:
+        rows = [summarise(r, today=today) for r in list_requests(session, open_only=open_only)]
+    if fmt is OutputFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        left = f"{row['days_left']:>4} days" if "days_left" in row else "  closed"
+        typer.echo(f"{row['id']}  {row['type']:<17} {row['state']:<10} due {row['due']} {left}")
+
+
+@request_app.command("show")
+def request_show(
+    request_id: Annotated[str, typer.Argument(help="The request's id.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TEXT
+    ),
+) -> None:
+    """One request: state, due date, per-system results."""
+    engine = _engine(_settings())
+    today = swedish_date(dt.datetime.now(dt.UTC))
+    try:
+        with store.transaction(engine) as session:
+            row = summarise(get_request(session, request_id), today=today)
+    except RightsError as exc:
+        _fail(str(exc))
+    if fmt is OutputFormat.JSON:
+        typer.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        return
+    for key, value in row.items():
+        if key != "steps":
+            typer.echo(f"{key:<17} {value}")
+    for step in row["steps"]:
+        typer.echo(
+            f"step              {step['system']} {step['action']}: {step['state']}"
+            + (f" ({step['error']})" if step["error"] else "")
+        )
 
 
 @app.command()

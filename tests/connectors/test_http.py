@@ -15,7 +15,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -321,6 +323,20 @@ def test_429_retry_after_is_respected(connect: Any, server: Server, sleeps: list
     assert sleeps == [3.0]
 
 
+def test_retry_after_as_an_http_date(connect: Any, server: Server, sleeps: list[float]) -> None:
+    server.system.failures = [(503, {"Retry-After": formatdate(time.time() + 3, usegmt=True)})]
+    connect().find("members", "email", ["anna@example.se"])
+    assert len(sleeps) == 1
+    assert 1.5 <= sleeps[0] <= 3.0
+
+
+def test_a_retry_after_beyond_max_delay_is_not_waited(connect: Any, server: Server) -> None:
+    server.system.failures = [(503, {"Retry-After": "3600"})]
+    with pytest.raises(Unreachable, match="answered 503"):
+        connect().find("members", "email", ["anna@example.se"])
+    assert server.system.requests == ["find"]
+
+
 def test_5xx_until_the_retries_run_out_is_unreachable(connect: Any, server: Server) -> None:
     server.system.failures = [(503, {})] * 3
     with pytest.raises(Unreachable, match=r"/ombud/find answered 503 until the retries ran out"):
@@ -371,6 +387,11 @@ def test_verify_signature() -> None:
     assert not verify_signature(SECRET, "1700000001", body, header, now=1700000100)
     assert not verify_signature(SECRET, "1700000000", body, header, now=1700000000 + 301)
     assert not verify_signature(SECRET, "yesterday", body, header, now=1700000100)
+
+
+def test_the_documented_test_vector() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "connectors.md").read_text(encoding="utf-8")
+    assert sign("s", "1700000000", b"{}") in docs
 
 
 def test_requests_as_sent_on_the_wire() -> None:

@@ -96,9 +96,7 @@ def verify_token(session: Session, token: str, *, now: dt.datetime) -> DataReque
     return _complete(session, verification, method="email_link", now=now)
 
 
-def verify_code(
-    session: Session, request_id: str, code: str, *, now: dt.datetime
-) -> DataRequest:
+def verify_code(session: Session, request_id: str, code: str, *, now: dt.datetime) -> DataRequest:
     """Verify by the code from the mail; wrong codes count against a small limit."""
     request = get_request(session, request_id)
     verification = session.scalars(
