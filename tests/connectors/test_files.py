@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import stat
+import threading
 import tracemalloc
 from pathlib import Path
 
@@ -257,3 +258,32 @@ def test_log_fields_written_in_place_are_escaped(folder: Path, connector: FilesC
     first = (folder / "logs" / "access.log").read_text(encoding="utf-8").splitlines()[0]
     hashed = hmac.new(HASH_KEY, b"GET /konto?id=1 HTTP/1.1", hashlib.sha256).hexdigest()
     assert first.startswith(f'192.0.2.17 - {REDACTED} [10/Oct/2024:13:55:36 +0200] "{hashed}" 200')
+
+
+def test_a_strategy_on_a_column_the_file_lacks_is_a_schema_mismatch(
+    connector: FilesConnector,
+) -> None:
+    with pytest.raises(SchemaMismatch) as caught:
+        connector.erase("access", [], {"cookie": Strategy.NULL}, hash_key=HASH_KEY)
+    assert caught.value.column == "cookie"
+
+
+def test_concurrent_rewrites_of_one_file_lose_nothing(folder: Path) -> None:
+    path = folder / "logs" / "access.log"
+    path.write_text("".join(f'192.0.2.{i} - - [x] "GET /" 200 1\n' for i in range(200)))
+    connectors = [FilesConnector(files_spec(folder)) for _ in range(8)]
+    hits = connectors[0].find("access", "ip", [f"192.0.2.{i}" for i in range(0, 200, 5)])
+
+    def erase(n: int) -> None:
+        connectors[n].erase(
+            "access", [hits[i].key for i in range(n, 40, 8)], "delete", hash_key=HASH_KEY
+        )
+
+    threads = [threading.Thread(target=erase, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    remaining = path.read_text().splitlines()
+    assert len(remaining) == 160
+    assert not any(line.split()[0].endswith(("0", "5")) for line in remaining)

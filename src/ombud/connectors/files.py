@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import fcntl
 import hashlib
 import json
 import os
@@ -124,21 +125,27 @@ class FilesConnector:
                         "permissions",
                         collection=name,
                     )
-                if collection.format == "jsonl":
-                    continue  # no schema to compare with: a key may be absent from a record
-                available: Sequence[str] = LOG_COLUMNS
-                if collection.format == "csv":
-                    with path.open(encoding="utf-8", newline="") as handle:
-                        available = next(csv.reader(handle), [])
-                for column in declared:
-                    if column not in available:
-                        raise SchemaMismatch(
-                            self._spec.id,
-                            f"column `{column}` is declared but {path.name} has no such column "
-                            f"(it has {', '.join(available)})",
-                            collection=name,
-                            column=column,
-                        )
+                self._require(collection, path, declared)
+
+    def _require(self, spec: CollectionSpec, path: Path, columns: Sequence[str]) -> None:
+        """Raise SchemaMismatch for a column the file does not have (JSON lines have no
+        schema to compare with: a key may be absent from some records).
+        """
+        if spec.format == "jsonl":
+            return
+        available: Sequence[str] = LOG_COLUMNS
+        if spec.format == "csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                available = next(csv.reader(handle), [])
+        for column in columns:
+            if column not in available:
+                raise SchemaMismatch(
+                    self._spec.id,
+                    f"column `{column}` is declared but {path.name} has no such column "
+                    f"(it has {', '.join(available)})",
+                    collection=spec.name,
+                    column=column,
+                )
 
     def find(self, collection: str, column: str, values: Values[Value]) -> list[Found]:
         spec = self._spec.collection(collection)
@@ -170,6 +177,8 @@ class FilesConnector:
             matched, deleted = self._rewrite(spec, keys, lambda _: None)
             return Counts(collection, matched=matched, deleted=deleted)
         strategies = {column: Strategy(s) for column, s in strategy.items()}
+        for path in self._files(spec):
+            self._require(spec, path, list(strategies))
 
         def change(values: dict[str, Value]) -> dict[str, Value]:
             return values | {
@@ -267,6 +276,12 @@ class FilesConnector:
         return matched, changed
 
     def _rewrite_file(
+        self, spec: CollectionSpec, path: Path, keys: set[Key], change: Change
+    ) -> tuple[int, int]:
+        with _locked(path):
+            return self._rewrite_locked(spec, path, keys, change)
+
+    def _rewrite_locked(
         self, spec: CollectionSpec, path: Path, keys: set[Key], change: Change
     ) -> tuple[int, int]:
         original = path.stat()
@@ -459,6 +474,29 @@ def _flag(value: Value) -> bool | None:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in ("1", "true", "yes", "t", "y")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on the file, across threads and processes: two workers
+    rewriting one file would otherwise each replace it and lose the other's change.
+    The lock is on the inode, so after taking it, check that the path still names it
+    (a rewrite that finished meanwhile replaced the file).
+    """
+    while True:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.fstat(fd).st_ino == path.stat().st_ino:
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _fsync_directory(directory: Path) -> None:

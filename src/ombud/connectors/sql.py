@@ -317,13 +317,11 @@ class SqlConnector:
 
     # --- schema -------------------------------------------------------------------------------
 
-    def _reflect(self, connection: Connection | None) -> dict[str, Table]:
+    def _reflect(self, connection: Connection) -> dict[str, Table]:
         """The declared collections' tables, reflected on first use and then kept."""
         with self._lock:
             if self._tables is not None:
                 return self._tables
-            if connection is None:
-                raise AssertionError("reflect inside a transaction first")  # pragma: no cover
             metadata = MetaData()
             tables: dict[str, Table] = {}
             for name, collection in self._spec.collections.items():

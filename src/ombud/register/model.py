@@ -259,6 +259,23 @@ class ActivityConsent(Model):
     text: Text | None = None
 
 
+class ErasureException(StrEnum):
+    """Art. 17(3): when erasure does not apply; the data is restricted instead."""
+
+    FREEDOM_OF_EXPRESSION = "a"
+    LEGAL_OBLIGATION = "b"
+    PUBLIC_HEALTH = "c"
+    ARCHIVING_RESEARCH = "d"
+    LEGAL_CLAIMS = "e"
+
+
+class ActivityErasure(Model):
+    """An activity whose data is kept despite an erasure request, and why (told to the person)."""
+
+    exception: ErasureException
+    reason: Text
+
+
 class Activity(Model):
     id: Id
     name: Text
@@ -283,6 +300,10 @@ class Activity(Model):
     personnummer_justification: Text | None = None
     #: Meaningful information about the logic of automated decisions and profiling.
     profiling_logic: Text | None = None
+    #: Art. 17(3): the data of this activity is restricted, not erased, on request.
+    erasure: ActivityErasure | None = None
+    #: Art. 20 also needs automated processing; false for paper-based activities.
+    automated: bool = True
 
 
 class Cookie(Model):

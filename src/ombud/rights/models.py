@@ -135,8 +135,10 @@ class RequestStep(Base):
     action: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=0)
-    #: Counts and references (collection -> rows), never personal data.
+    #: Counts per collection, never personal data.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: What the step found, encrypted, until the answer is packaged.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime]
 
