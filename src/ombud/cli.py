@@ -342,6 +342,95 @@ def request_show(
         )
 
 
+# --- API keys ----------------------------------------------------------------------------
+
+apikey_app = typer.Typer(help="API keys for integrators (the processing gate, ...).")
+app.add_typer(apikey_app, name="apikey", no_args_is_help=True)
+
+
+@apikey_app.command("add")
+def apikey_add(
+    name: Annotated[str, typer.Argument(help="Who or what uses the key, e.g. crm-export.")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help="What the key may do: processing:check, consent:read, requests:write, "
+            "requests:read; repeat for several."
+        ),
+    ],
+) -> None:
+    """Create an API key; prints the key, once: it cannot be shown again."""
+    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+
+    engine = _engine(_settings())
+    try:
+        scopes = apikeys.parse_scopes(scope)
+        with store.transaction(engine) as session:
+            created = apikeys.create_key(
+                session, name=name, scopes=scopes, actor="cli", now=dt.datetime.now(dt.UTC)
+            )
+    except apikeys.ApiKeyError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"API key {created.row.id} ({created.row.name}: {', '.join(created.row.scopes)}) "
+        "created; store it now, it is not shown again:",
+        err=True,
+    )
+    typer.echo(created.key)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TEXT
+    ),
+) -> None:
+    """API keys with their scopes and last use; never the keys themselves."""
+    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+
+    engine = _engine(_settings())
+    with store.transaction(engine) as session:
+        rows = [
+            {
+                "id": row.id,
+                "name": row.name,
+                "scopes": row.scopes,
+                "created_at": row.created_at.isoformat(timespec="seconds"),
+                "last_used_at": row.last_used_at and row.last_used_at.isoformat(timespec="seconds"),
+                "revoked_at": row.revoked_at and row.revoked_at.isoformat(timespec="seconds"),
+            }
+            for row in apikeys.list_keys(session)
+        ]
+    if fmt is OutputFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        used = row["last_used_at"] or "never"
+        typer.echo(
+            f"{row['id']:>4}  {row['name']:<24} {','.join(row['scopes']):<40} {state}, "
+            f"last used {used}"
+        )
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke an API key at once; requests with it are refused from then on."""
+    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+
+    engine = _engine(_settings())
+    try:
+        with store.transaction(engine) as session:
+            row = apikeys.revoke_key(session, key_id, actor="cli", now=dt.datetime.now(dt.UTC))
+    except apikeys.ApiKeyError as exc:
+        _fail(str(exc))
+    assert row.revoked_at is not None
+    typer.echo(
+        f"API key {row.id} ({row.name}) revoked {row.revoked_at.isoformat(timespec='seconds')}",
+        err=True,
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

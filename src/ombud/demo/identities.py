@@ -18,6 +18,7 @@ mailbox or host.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from random import Random
 
@@ -73,6 +74,11 @@ class Days:
     def timestamp(self, offset: int, second: int) -> str:
         """``YYYY-MM-DD HH:MM:SS.000000``: ``second`` seconds into that day."""
         return f"{self._iso[offset + self.future]} {self.times[second]}"
+
+    def stamps(self, offsets: Sequence[int], seconds: Sequence[int]) -> list[str]:
+        """:meth:`timestamp` for many moments at once."""
+        iso, times, shift = self._iso, self.times, self.future
+        return [f"{iso[o + shift]} {times[s]}" for o, s in zip(offsets, seconds, strict=True)]
 
     def date(self, offset: int) -> date:
         return self.today - timedelta(days=offset)

@@ -286,10 +286,11 @@ def may_transfer(recipient: Recipient) -> bool:
 
 
 def _fill(template: str, register: Register, lang: str) -> str:
-    return labels.fill(template, _placeholders(register, lang))
+    return labels.fill(template, placeholders(register, lang))
 
 
-def _placeholders(register: Register, lang: str) -> dict[str, str]:
+def placeholders(register: Register, lang: str) -> dict[str, str]:
+    """The values of ``{org}``, ``{org_gen}`` and ``{authority}`` in ``lang``."""
     org = register.organisation
     authority = org.authority.name if org.authority is not None else None
     fallback = labels.UI[labels.builtin(lang)]["authority_fallback"]
@@ -305,7 +306,7 @@ class _Builder:
         self.register = register
         self.lang = lang
         self.links = links
-        self.values = _placeholders(register, lang)
+        self.values = placeholders(register, lang)
         self.ui = labels.ui(lang, self.values)
 
     def t(self, text: Text | None) -> str:

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from ombud import __version__, store
 from ombud.settings import Settings
-from ombud.web import privacy
+from ombud.web import gate, privacy
 from ombud.web.registry import RegisterSource
 
 log = logging.getLogger("ombud.http")
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.register = source
     app.include_router(privacy.router)
+    app.include_router(gate.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
