@@ -360,7 +360,7 @@ def apikey_add(
     ],
 ) -> None:
     """Create an API key; prints the key, once: it cannot be shown again."""
-    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+    from ombud.store import apikeys  # noqa: PLC0415 - kept with the commands using it
 
     engine = _engine(_settings())
     try:
@@ -386,37 +386,40 @@ def apikey_list(
     ),
 ) -> None:
     """API keys with their scopes and last use; never the keys themselves."""
-    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+    from ombud.store import apikeys  # noqa: PLC0415 - kept with the commands using it
+
+    def moment(value: dt.datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value is not None else None
 
     engine = _engine(_settings())
     with store.transaction(engine) as session:
+        keys = apikeys.list_keys(session)
+    if fmt is OutputFormat.JSON:
         rows = [
             {
-                "id": row.id,
-                "name": row.name,
-                "scopes": row.scopes,
-                "created_at": row.created_at.isoformat(timespec="seconds"),
-                "last_used_at": row.last_used_at and row.last_used_at.isoformat(timespec="seconds"),
-                "revoked_at": row.revoked_at and row.revoked_at.isoformat(timespec="seconds"),
+                "id": key.id,
+                "name": key.name,
+                "scopes": key.scopes,
+                "created_at": moment(key.created_at),
+                "last_used_at": moment(key.last_used_at),
+                "revoked_at": moment(key.revoked_at),
             }
-            for row in apikeys.list_keys(session)
+            for key in keys
         ]
-    if fmt is OutputFormat.JSON:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        used = row["last_used_at"] or "never"
+    for key in keys:
+        state = f"revoked {moment(key.revoked_at)}" if key.revoked_at else "active"
         typer.echo(
-            f"{row['id']:>4}  {row['name']:<24} {','.join(row['scopes']):<40} {state}, "
-            f"last used {used}"
+            f"{key.id:>4}  {key.name:<24} {','.join(key.scopes):<40} {state}, "
+            f"last used {moment(key.last_used_at) or 'never'}"
         )
 
 
 @apikey_app.command("revoke")
 def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) -> None:
     """Revoke an API key at once; requests with it are refused from then on."""
-    from ombud.store import apikeys  # noqa: PLC0415 - only these commands need it
+    from ombud.store import apikeys  # noqa: PLC0415 - kept with the commands using it
 
     engine = _engine(_settings())
     try:

@@ -60,19 +60,23 @@ class Keys:
 
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         """AES-GCM ciphertext of ``plaintext``, bound to ``context`` (e.g. the request id)."""
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.encryption_key).encrypt(
-            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
-        )
-        return _CIPHER_VERSION + nonce + sealed
+        return self.encrypt_bytes(plaintext.encode("utf-8"), context=context)
 
     def decrypt(self, ciphertext: bytes, *, context: str) -> str:
-        """The plaintext of :meth:`encrypt`; raises :class:`SecretKeyError` if it was tampered with."""
+        """The plaintext of :meth:`encrypt`; raises :class:`SecretKeyError` if tampered with."""
+        return self.decrypt_bytes(ciphertext, context=context).decode("utf-8")
+
+    def encrypt_bytes(self, plaintext: bytes, *, context: str) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.encryption_key).encrypt(nonce, plaintext, context.encode("utf-8"))
+        return _CIPHER_VERSION + nonce + sealed
+
+    def decrypt_bytes(self, ciphertext: bytes, *, context: str) -> bytes:
         if not ciphertext.startswith(_CIPHER_VERSION):
             raise SecretKeyError("stored ciphertext has an unknown format version")
         nonce = ciphertext[1 : 1 + _NONCE_BYTES]
         try:
-            plain = AESGCM(self.encryption_key).decrypt(
+            return AESGCM(self.encryption_key).decrypt(
                 nonce, ciphertext[1 + _NONCE_BYTES :], context.encode("utf-8")
             )
         except InvalidTag:
@@ -80,7 +84,6 @@ class Keys:
                 "stored ciphertext does not decrypt with this OMBUD_SECRET_KEY (changed key, "
                 "or the row was altered)"
             ) from None
-        return plain.decode("utf-8")
 
 
 def new_token() -> str:

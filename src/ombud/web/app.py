@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
 from ombud import __version__, store
+from ombud.mail import transport_from_settings
 from ombud.settings import Settings
-from ombud.web import gate, privacy
+from ombud.store.crypto import Keys
+from ombud.web import gate, portal, privacy, requests_api
+from ombud.web.forms import SubmissionLimiter
 from ombud.web.registry import RegisterSource
 
 log = logging.getLogger("ombud.http")
@@ -25,8 +29,9 @@ SECURITY_HEADERS = {
 def create_app(settings: Settings) -> FastAPI:
     """Build the app for ``settings``: loads the register and opens the store.
 
-    Raises RegisterError when the register does not load and StoreError when
-    the database is missing its migrations.
+    Raises RegisterError when the register does not load, StoreError when
+    the database is missing its migrations, SecretKeyError when OMBUD_SECRET_KEY
+    is too short and MailConfigError when OMBUD_MAIL_URL is unusable.
     """
     if settings.secret_key is None and not settings.demo:
         raise ValueError("OMBUD_SECRET_KEY is required outside the demo")
@@ -43,8 +48,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.register = source
+    # Only the demo runs without a secret (its data is synthetic): a throwaway key then.
+    secret = settings.secret_key
+    app.state.keys = Keys.from_secret(
+        secret.get_secret_value() if secret is not None else secrets.token_hex(32)
+    )
+    app.state.mail = transport_from_settings(settings)
+    app.state.request_limiter = SubmissionLimiter()
     app.include_router(privacy.router)
     app.include_router(gate.router)
+    app.include_router(portal.router)
+    app.include_router(requests_api.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

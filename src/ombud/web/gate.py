@@ -92,6 +92,10 @@ def _without_input(errors: Sequence[Any]) -> list[dict[str, Any]]:
     for error in errors:
         loc = list(error.get("loc", ()))
         msg = str(error.get("msg", "invalid"))
+        if "[key]" in loc:
+            # A bad key of a subject may be a value sent in the wrong place: not repeated.
+            del loc[loc.index("[key]") - 1]
+            msg = "identifier kinds are lower-case names such as email, phone or personnummer"
         if error.get("type") == "too_long" and loc == ["body", "subjects"]:
             msg = f"at most {MAX_SUBJECTS} subjects per call; split the batch"
         cleaned.append(_error(loc, msg, str(error.get("type", "invalid"))))

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Swedish and English typography use the en dash in running text
 """HTML pages of the web app other than the notice itself (Jinja2, autoescaped)."""
 
 from __future__ import annotations
@@ -19,6 +20,115 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "gällande",
         "back": "Till gällande integritetsmeddelande",
         "no_versions": "Inga versioner har publicerats ännu.",
+        # the rights request form (portal.py)
+        "rq_title": "Begäran om dina personuppgifter",
+        "rq_intro": "Här kan du använda dina rättigheter enligt dataskyddsförordningen (GDPR) "
+        "hos {org}. Vi svarar utan onödigt dröjsmål och senast inom en månad.",
+        "rq_required_note": "Alla fält är frivilliga utom typ av begäran och e-postadress.",
+        "rq_error_title": "Det finns ett problem",
+        "rq_error_prefix": "Fel",
+        "rq_type_legend": "Vad vill du att vi gör?",
+        "rq_type_hint": "Välj ett alternativ. Vill du mer än en sak kan du skicka en begäran "
+        "till efteråt.",
+        "rq_type_access": "Registerutdrag",
+        "rq_type_access_hint": "Få veta vilka personuppgifter vi behandlar om dig, varför och "
+        "hur länge, och få en kopia av dem.",
+        "rq_type_rectification": "Rättelse",
+        "rq_type_rectification_hint": "Få felaktiga uppgifter om dig rättade, eller "
+        "ofullständiga kompletterade. Skriv i beskrivningen vad som är fel.",
+        "rq_type_erasure": "Radering",
+        "rq_type_erasure_hint": "Få dina personuppgifter raderade. Uppgifter som vi enligt lag "
+        "måste spara, till exempel bokföring, raderas inte, men vi berättar vilka och varför.",
+        "rq_type_restriction": "Begränsning",
+        "rq_type_restriction_hint": "Att vi tills vidare bara sparar dina uppgifter och inte "
+        "använder dem, till exempel medan vi kontrollerar om de stämmer.",
+        "rq_type_objection": "Invändning",
+        "rq_type_objection_hint": "Att vi slutar med en behandling som vi gör för att vi har "
+        "ett berättigat intresse. Direktmarknadsföring slutar vi alltid med, genast.",
+        "rq_type_portability": "Dataportabilitet",
+        "rq_type_portability_hint": "Få uppgifterna som du själv har lämnat till oss i ett "
+        "maskinläsbart format, så att du kan flytta dem till någon annan.",
+        "rq_type_withdraw-consent": "Återkalla samtycke",
+        "rq_type_withdraw-consent_hint": "Att vi slutar med det du har samtyckt till, till "
+        "exempel nyhetsbrev. Det vi gjorde innan du återkallade påverkas inte.",
+        "rq_who_legend": "Vem är du?",
+        "rq_who_hint": "Vi använder uppgifterna bara för att hitta dig i våra system och för "
+        "att svara dig. Ju fler du anger, desto säkrare hittar vi allt.",
+        "rq_email": "E-postadress",
+        "rq_email_hint": "Vi skickar en länk och en kod hit för att bekräfta att det är du, och "
+        "svaret kommer hit.",
+        "rq_phone": "Telefonnummer (frivilligt)",
+        "rq_phone_hint": "Till exempel 070-123 45 67, eller +46 70 123 45 67.",
+        "rq_personnummer": "Personnummer (frivilligt)",
+        "rq_personnummer_hint": "ÅÅÅÅMMDD-NNNN. Ange det bara om du vill att vi söker på det "
+        "också. Samordningsnummer går bra.",
+        "rq_customer_id": "Kundnummer (frivilligt)",
+        "rq_customer_id_hint": "Om du har ett kundnummer hos oss.",
+        "rq_activities_legend": "Vilken behandling invänder du mot?",
+        "rq_activities_hint": "Gäller bara invändningar. Väljer du ingen slutar vi med all "
+        "direktmarknadsföring.",
+        "rq_direct_marketing": "direktmarknadsföring: vi slutar genast",
+        "rq_details": "Beskriv din begäran (frivilligt)",
+        "rq_details_hint": "Till exempel vad som är fel och hur det ska vara, eller skälen för "
+        "din invändning. Skriv inte fler personuppgifter än som behövs.",
+        "rq_language_legend": "Vilket språk vill du ha svaret på?",
+        "rq_privacy_note": "Vi sparar det du skickar för att kunna handlägga din begäran och "
+        "visa att vi har gjort det.",
+        "rq_privacy_link": "Läs vårt integritetsmeddelande",
+        "rq_submit": "Skicka begäran",
+        "rq_err_type": "Välj vad du vill att vi gör",
+        "rq_err_email_missing": "Ange din e-postadress – vi behöver den för att bekräfta att "
+        "det är du",
+        "rq_err_email": "Ange en e-postadress i formen namn@exempel.se",
+        "rq_err_phone": "Ange ett telefonnummer som 070-123 45 67, eller med landsnummer som "
+        "+46 70 123 45 67",
+        "rq_err_personnummer": "Personnumret är inte giltigt – kontrollera datumet och de fyra "
+        "sista siffrorna (ÅÅÅÅMMDD-NNNN)",
+        "rq_err_identifier": "Uppgiften är inte giltig – kontrollera den",
+        "rq_err_activity": "Välj bland behandlingarna i listan",
+        "rq_err_details": "Beskrivningen är för lång – korta den till högst {max} tecken",
+        "rq_err_language": "Välj ett av språken i listan",
+        "rq_err_token": "Formuläret hade varit öppet för länge eller skickades inte från den "
+        "här sidan. Kontrollera uppgifterna och skicka igen.",
+        "rq_err_unreadable": "Formuläret kunde inte läsas. Fyll i det och skicka igen.",
+        "rq_err_form": "Begäran kunde inte tas emot: {message}",
+        "rq_sent_title": "Titta i din e-post",
+        "rq_sent": "Vi har tagit emot din begäran. Den har ärendenummer {id}.",
+        "rq_sent_mail": "För att vara säkra på att det är du har vi skickat ett mejl med en "
+        "länk och en kod till adressen du angav. Öppna länken, eller skriv koden här nedanför. "
+        "Länken och koden gäller i 24 timmar.",
+        "rq_sent_nomail": "Har inget mejl kommit inom några minuter? Titta i skräpposten, eller "
+        "kontrollera adressen och skicka begäran igen.",
+        "rq_code": "Koden från mejlet",
+        "rq_code_hint": "Sex siffror.",
+        "rq_code_submit": "Bekräfta",
+        "rq_err_code": "Koden stämmer inte – kontrollera mejlet och försök igen",
+        "rq_err_code_format": "Skriv de sex siffrorna i koden från mejlet",
+        "rq_verified_title": "Tack – det är bekräftat",
+        "rq_verified": "Vi har bekräftat att det är du som har skickat begäran {id} ({type}).",
+        "rq_verified_due_before": "Vi svarar senast den",
+        "rq_verified_due_after": ".",
+        "rq_verified_next": "Svaret kommer till din e-postadress. Behöver vi mer tid för en "
+        "komplicerad begäran får du veta det, med skälen, före den dagen.",
+        "rq_link_title": "Det gick inte att bekräfta begäran",
+        "rq_link_unknown": "Länken är inte giltig. Kontrollera att du har fått med hela länken "
+        "från mejlet.",
+        "rq_link_used": "Länken eller koden har redan använts. Har du redan bekräftat din "
+        "begäran behöver du inte göra något mer.",
+        "rq_link_expired": "Länken eller koden har gått ut: den gäller i 24 timmar.",
+        "rq_code_none": "Det finns ingen giltig kod för begäran längre, till exempel efter för "
+        "många felaktiga försök.",
+        "rq_not_found": "Vi hittar ingen begäran med det numret.",
+        "rq_link_failed": "Begäran kunde inte bekräftas.",
+        "rq_start_again": "Skicka en ny begäran",
+        "rq_contact": "Frågor? Kontakta vårt dataskyddsombud:",
+        "rq_limit_title": "För många begäranden",
+        "rq_limit": "Vi har tagit emot många begäranden från din uppkoppling på kort tid. Vänta "
+        "{minutes} minuter och försök igen. Har du redan skickat en begäran, titta efter vårt "
+        "mejl.",
+        "rq_mail_failed_title": "Mejlet kunde inte skickas",
+        "rq_mail_failed": "Just nu kunde vi inte skicka mejlet där du bekräftar att det är du. "
+        "Försök igen om en stund.",
     },
     "en": {
         "history_title": "Earlier versions of the privacy notice",
@@ -30,6 +140,114 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "current",
         "back": "To the current privacy notice",
         "no_versions": "No versions have been published yet.",
+        # the rights request form (portal.py)
+        "rq_title": "A request about your personal data",
+        "rq_intro": "Here you can use your rights under the General Data Protection Regulation "
+        "(GDPR) with {org}. We answer without undue delay and within one month at the latest.",
+        "rq_required_note": "Every field is optional except the type of request and the "
+        "e-mail address.",
+        "rq_error_title": "There is a problem",
+        "rq_error_prefix": "Error",
+        "rq_type_legend": "What do you want us to do?",
+        "rq_type_hint": "Choose one. If you want more than one thing, you can send another "
+        "request afterwards.",
+        "rq_type_access": "Access (register extract)",
+        "rq_type_access_hint": "Find out which personal data we process about you, why and for "
+        "how long, and get a copy of it.",
+        "rq_type_rectification": "Rectification",
+        "rq_type_rectification_hint": "Have inaccurate data about you corrected, or incomplete "
+        "data completed. Say in the description what is wrong.",
+        "rq_type_erasure": "Erasure",
+        "rq_type_erasure_hint": "Have your personal data erased. Data we must keep by law, such "
+        "as accounting records, is not erased, but we tell you which and why.",
+        "rq_type_restriction": "Restriction",
+        "rq_type_restriction_hint": "Have us only store your data and not use it for now, for "
+        "example while we check whether it is accurate.",
+        "rq_type_objection": "Objection",
+        "rq_type_objection_hint": "Have us stop processing that we do because we have a "
+        "legitimate interest. Direct marketing we always stop, at once.",
+        "rq_type_portability": "Data portability",
+        "rq_type_portability_hint": "Get the data you have given us in a machine-readable "
+        "format, so that you can take it elsewhere.",
+        "rq_type_withdraw-consent": "Withdraw consent",
+        "rq_type_withdraw-consent_hint": "Have us stop what you consented to, such as "
+        "newsletters. What we did before you withdrew stays lawful.",
+        "rq_who_legend": "Who are you?",
+        "rq_who_hint": "We use these only to find you in our systems and to answer you. The more "
+        "you give, the more surely we find everything.",
+        "rq_email": "E-mail address",
+        "rq_email_hint": "We send a link and a code here to confirm that it is you, and the "
+        "answer comes here.",
+        "rq_phone": "Phone number (optional)",
+        "rq_phone_hint": "For example 070-123 45 67, or +46 70 123 45 67.",
+        "rq_personnummer": "Swedish personal identity number (optional)",
+        "rq_personnummer_hint": "YYYYMMDD-NNNN. Give it only if you want us to search by it "
+        "too. A coordination number works as well.",
+        "rq_customer_id": "Customer number (optional)",
+        "rq_customer_id_hint": "If you have a customer number with us.",
+        "rq_activities_legend": "Which processing do you object to?",
+        "rq_activities_hint": "Only for objections. If you choose none, we stop all direct "
+        "marketing.",
+        "rq_direct_marketing": "direct marketing: we stop at once",
+        "rq_details": "Describe your request (optional)",
+        "rq_details_hint": "For example what is wrong and what it should be, or your grounds "
+        "for objecting. Do not write more personal data than needed.",
+        "rq_language_legend": "Which language do you want the answer in?",
+        "rq_privacy_note": "We keep what you send to handle your request and to show that we did.",
+        "rq_privacy_link": "Read our privacy notice",
+        "rq_submit": "Send request",
+        "rq_err_type": "Choose what you want us to do",
+        "rq_err_email_missing": "Enter your e-mail address – we need it to confirm that it is you",
+        "rq_err_email": "Enter an e-mail address in the form name@example.com",
+        "rq_err_phone": "Enter a phone number like 070-123 45 67, or with a country code like "
+        "+46 70 123 45 67",
+        "rq_err_personnummer": "The personal identity number is not valid – check the date and "
+        "the last four digits (YYYYMMDD-NNNN)",
+        "rq_err_identifier": "This is not valid – check it",
+        "rq_err_activity": "Choose from the processing in the list",
+        "rq_err_details": "The description is too long – shorten it to {max} characters at most",
+        "rq_err_language": "Choose one of the languages in the list",
+        "rq_err_token": "The form had been open too long or was not sent from this page. Check "
+        "the details and send it again.",
+        "rq_err_unreadable": "The form could not be read. Fill it in and send it again.",
+        "rq_err_form": "The request could not be accepted: {message}",
+        "rq_sent_title": "Check your e-mail",
+        "rq_sent": "We have received your request. Its case number is {id}.",
+        "rq_sent_mail": "To be sure it is you, we have sent a mail with a link and a code to the "
+        "address you gave. Open the link, or enter the code below. The link and the code are "
+        "valid for 24 hours.",
+        "rq_sent_nomail": "No mail within a few minutes? Look in your spam folder, or check the "
+        "address and send the request again.",
+        "rq_code": "The code from the mail",
+        "rq_code_hint": "Six digits.",
+        "rq_code_submit": "Confirm",
+        "rq_err_code": "The code is not right – check the mail and try again",
+        "rq_err_code_format": "Enter the six digits of the code from the mail",
+        "rq_verified_title": "Thank you – confirmed",
+        "rq_verified": "We have confirmed that it is you who made request {id} ({type}).",
+        "rq_verified_due_before": "We will answer by",
+        "rq_verified_due_after": " at the latest.",
+        "rq_verified_next": "The answer comes to your e-mail address. If we need more time for "
+        "a complex request, we tell you, with the reasons, before that date.",
+        "rq_link_title": "The request could not be confirmed",
+        "rq_link_unknown": "The link is not valid. Check that you have the whole link from the "
+        "mail.",
+        "rq_link_used": "The link or code has already been used. If you have already confirmed "
+        "your request, you need not do anything more.",
+        "rq_link_expired": "The link or code has expired: it is valid for 24 hours.",
+        "rq_code_none": "There is no valid code for this request any more, for example after "
+        "too many wrong tries.",
+        "rq_not_found": "We find no request with that number.",
+        "rq_link_failed": "The request could not be confirmed.",
+        "rq_start_again": "Make a new request",
+        "rq_contact": "Questions? Contact our data protection officer:",
+        "rq_limit_title": "Too many requests",
+        "rq_limit": "We have received many requests from your connection in a short time. Wait "
+        "{minutes} minutes and try again. If you have already sent a request, look for our "
+        "mail.",
+        "rq_mail_failed_title": "The mail could not be sent",
+        "rq_mail_failed": "We could not send the confirmation mail just now. Please try again "
+        "in a while.",
     },
 }
 

@@ -186,7 +186,7 @@ def request_form(
         activities=[a for a in activity or [] if a in known],
         language=chosen,
     )
-    return _form_page(request, served, chosen, values, [])
+    return _form_page(request, served, chosen, values=values, errors=[])
 
 
 @router.post("/privacy/request", response_class=HTMLResponse)
@@ -196,31 +196,30 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
     register = served.register
     chosen = _language(request, register, lang)
     t = _labels(chosen)
-    try:
-        form = await read_form(request)
-    except FormError:
-        error = FieldError("form", "request-form", t["rq_err_unreadable"])
-        return _form_page(request, served, chosen, FormValues(language=chosen), [error], 400)
-    values = _values(form, chosen)
     state: State = request.app.state
     settings: Settings = state.settings
-    if not (
+    limiter: SubmissionLimiter = state.request_limiter
+    client = client_address(request)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        form: Form | None = await read_form(request)
+    except FormError:
+        form = None
+    values = _values(form or {}, chosen)
+    if form is None:
+        errors = [FieldError("form", "request-form", t["rq_err_unreadable"])]
+    elif not (
         FormTokens(state.keys).valid(first(form, "form_token"))
         and same_origin(request, settings.base_url)
     ):
-        error = FieldError("form", "request-form", t["rq_err_token"])
-        return _form_page(request, served, chosen, values, [error], 400)
-
-    limiter: SubmissionLimiter = state.request_limiter
-    client = client_address(request)
-    wait = limiter.retry_after(client)
-    if wait:
-        return _too_many(request, chosen, wait)
-
-    now = dt.datetime.now(dt.UTC)
-    errors = _check(register, values, t, today=swedish_date(now))
+        errors = [FieldError("form", "request-form", t["rq_err_token"])]
+    else:
+        wait = limiter.retry_after(client)
+        if wait:
+            return _too_many(request, chosen, wait)
+        errors = _check(register, values, t, today=swedish_date(now))
     if errors:
-        return _form_page(request, served, chosen, values, errors, 400)
+        return _form_page(request, served, chosen, values=values, errors=errors, status=400)
     new = NewRequest(
         type=values.type,
         identifiers=[(k, v) for k, v in values.identifiers.items() if v.strip()],
@@ -233,7 +232,7 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
         created = await run_in_threadpool(receive, state, served, new, actor=SUBJECT, now=now)
     except InvalidRequestError as exc:
         error = FieldError("form", "request-form", t["rq_err_form"].format(message=exc))
-        return _form_page(request, served, chosen, values, [error], 400)
+        return _form_page(request, served, chosen, values=values, errors=[error], status=400)
     except MailNotSentError:
         limiter.record(client)
         return _problem(request, chosen, "rq_mail_failed_title", "rq_mail_failed", 503)
@@ -356,9 +355,7 @@ def _check(
         if any(a not in known for a in values.activities):
             errors.append(FieldError("activity", "activities", t["rq_err_activity"]))
     if len(values.details) > MAX_DETAILS:
-        errors.append(
-            FieldError("details", "details", t["rq_err_details"].format(max=MAX_DETAILS))
-        )
+        errors.append(FieldError("details", "details", t["rq_err_details"].format(max=MAX_DETAILS)))
     if values.language not in register.languages:
         errors.append(
             FieldError("language", f"language-{register.languages[0]}", t["rq_err_language"])
@@ -384,6 +381,7 @@ def _form_page(
     request: Request,
     served: Served,
     lang: str,
+    *,
     values: FormValues,
     errors: list[FieldError],
     status: int = 200,

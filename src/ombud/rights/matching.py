@@ -1,0 +1,109 @@
+"""Whose rows are these? Narrowing a traversal to the person, or asking a handler.
+
+Two people may share an e-mail address or a phone (a family, a shared office
+line). Rows that carry a *strong* identifier — a personnummer or a customer
+number — tell them apart: a row whose strong identifier is known and differs
+from the request's belongs to someone else and is dropped, with the rows that
+hang from it. When the request has no strong identifier and the rows carry
+several, the match is ambiguous: nothing is shown or changed until a handler
+chooses the rows (``decided``: collection -> primary keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ombud.connectors import Found, Lookup, Mention, SystemSpec, Traversal
+from ombud.discovery import InvalidIdentifierError, normalise
+
+#: Identifier kinds that belong to one person only.
+STRONG_KINDS = ("personnummer", "customer_id")
+
+
+@dataclass(frozen=True)
+class Match:
+    """The person's rows in one system, the mentions to clear, and any ambiguity."""
+
+    rows: list[Found]
+    mentions: Mapping[str, list[Mention]] = field(default_factory=dict)
+    #: collection -> keys of the rows that could be the person's: a handler decides.
+    ambiguous: Mapping[str, list[list[object]]] = field(default_factory=dict)
+
+
+def narrow(
+    traversal: Traversal,
+    spec: SystemSpec,
+    lookup: Lookup,
+    decided: Mapping[str, Sequence[Sequence[object]]] | None = None,
+) -> Match:
+    """The rows of ``traversal`` that are the person's (see the module)."""
+    rows = [row for found in traversal.found.values() for row in found]
+    dropped: list[Found] = []
+    ambiguous: dict[str, list[list[object]]] = {}
+    for name, collection in spec.collections.items():
+        in_collection = [r for r in rows if r.collection == name]
+        if decided is not None and name in decided:
+            chosen = {tuple(k) for k in decided[name]}
+            dropped += [r for r in in_collection if r.key not in chosen]
+            continue
+        for kind in STRONG_KINDS:
+            column = collection.identity.get(kind)
+            if column is None:
+                continue
+            values = {r.key: _canonical(kind, r.values.get(column)) for r in in_collection}
+            known = lookup.identifiers.get(kind)
+            if known:
+                dropped += [
+                    r
+                    for r in in_collection
+                    if values[r.key] is not None and values[r.key] not in known
+                ]
+            elif len({v for v in values.values() if v is not None}) > 1:
+                ambiguous[name] = [list(r.key) for r in in_collection]
+    if ambiguous:
+        return Match([], {}, ambiguous)
+    if not dropped:
+        return Match(rows, traversal.mentions)
+    kept = _without(rows, dropped, spec)
+    # The mentions pointed at rows some of which are gone: clearing them could cut
+    # another person's link to a row that stays, so none are cleared.
+    return Match(kept, {})
+
+
+def _without(rows: list[Found], dropped: list[Found], spec: SystemSpec) -> list[Found]:
+    """``rows`` without ``dropped`` and without the rows that hang from dropped rows only."""
+    gone = {(r.collection, r.key) for r in dropped}
+    changed = True
+    while changed:
+        changed = False
+        alive = [r for r in rows if (r.collection, r.key) not in gone]
+        dead = [r for r in rows if (r.collection, r.key) in gone]
+        for row in alive:
+            pointers = [
+                (ref.collection, ref.column, row.values[column])
+                for column, ref in spec.collections[row.collection].references.items()
+                if row.values.get(column) is not None
+            ]
+            if _points_at(pointers, dead) and not _points_at(pointers, alive):
+                gone.add((row.collection, row.key))
+                changed = True
+    return [r for r in rows if (r.collection, r.key) not in gone]
+
+
+def _points_at(pointers: list[tuple[str, str, object]], rows: list[Found]) -> bool:
+    return any(
+        r.collection == collection and r.values.get(column) == value
+        for collection, column, value in pointers
+        for r in rows
+    )
+
+
+def _canonical(kind: str, value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return normalise(kind, str(value), today=dt.datetime.now(dt.UTC).date())
+    except InvalidIdentifierError:
+        return str(value).strip()
