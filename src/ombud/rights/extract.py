@@ -586,7 +586,12 @@ class _Builder:
         """The categories of the data found, or of every activity in use; register order."""
         register = self.register
         if self.data.rows:
-            wanted = {c for row in self.data.rows for c in row.categories.values()}
+            wanted = {
+                row.categories[c]
+                for row in self.data.rows
+                for c in row.values
+                if c in row.categories
+            }
         else:
             wanted = {c for a in register.activities if a.id in in_use for c in a.categories}
         ordered = [c for c in register.categories if c in wanted]
@@ -638,11 +643,14 @@ class _Builder:
         if any(row.legal_hold for row in group.rows):
             spec = find_collection(self.register, group.system_id, group.collection)
             hold = self.views.get(spec.legal_hold or "") if spec is not None else None
+            activity = self.register.activity(hold.id) if hold is not None else None
             hold_note = words["x_hold_generic"]
-            if hold is not None:
+            if hold is not None and activity is not None:
+                # the reason written for the person (Art. 17(3)), else the activity's purpose
+                reason = self.t(activity.erasure.reason) if activity.erasure else hold.purpose
                 hold_note = labels.fill(
                     words["x_hold_note"],
-                    {"purpose": _sentence(hold.purpose), "retention": _sentence(hold.retention)},
+                    {"purpose": _sentence(reason), "retention": _sentence(hold.retention)},
                 )
         restricted_note = ""
         if any(row.restricted for row in group.rows):

@@ -4,7 +4,8 @@ Only data the person provided to processing that rests on consent or a contract
 is portable (Art. 20(1)); for Almi, the newsletter and the networks, not what
 customer service keeps on legitimate interest nor the invoices the law requires.
 The decision is per row: a row is portable when one of its system's consent or
-contract activities covers every category of the row's columns. Only the columns
+contract activities, carried out by automated means (``automated``, Art. 20(1)(b)),
+covers every category of the row's columns. Only the columns
 the register declares as personal data (the collection's ``fields``) go into the
 package; the system's own ids, flags and timestamps are not data the person gave.
 """
@@ -107,14 +108,16 @@ def row_categories(row: FoundRow) -> set[str]:
 
 
 def portable_activities(register: Register, row: FoundRow) -> list[Activity]:
-    """The consent or contract activities of the row's system that cover all its categories."""
+    """The automated consent or contract activities of the row's system covering its categories."""
     categories = row_categories(row)
     if not categories:
         return []
     return [
         activity
         for activity in system_activities(register, row.system_id)
-        if activity.legal_basis in PORTABLE_BASES and categories <= set(activity.categories)
+        if activity.legal_basis in PORTABLE_BASES
+        and activity.automated
+        and categories <= set(activity.categories)
     ]
 
 
