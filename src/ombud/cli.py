@@ -19,6 +19,7 @@ import typer
 from sqlalchemy import Engine
 
 from ombud import audit, store
+from ombud.mail import MailError
 from ombud.notice import render_notice, render_ropa
 from ombud.register import RegisterError, load
 from ombud.register.env import MissingEnvironmentError
@@ -26,11 +27,13 @@ from ombud.register.lint import lint
 from ombud.register.model import Register
 from ombud.rights.deadlines import swedish_date
 from ombud.rights.errors import RightsError
+from ombud.rights.execution import run
 from ombud.rights.intake import NewRequest, create_request, get_request, list_requests
 from ombud.rights.models import Channel
 from ombud.rights.summary import summarise
 from ombud.settings import Settings
 from ombud.store.crypto import Keys, SecretKeyError
+from ombud.worker import runtime_from_settings
 
 app = typer.Typer(
     name="ombud",
@@ -434,6 +437,35 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) 
     )
 
 
+@request_app.command("run")
+def request_run(
+    request_id: Annotated[str, typer.Argument(help="The request's id.")],
+) -> None:
+    """Run every automated step of a verified request now, and wait until it is done."""
+    settings = _settings()
+    keys = _keys(settings)
+    engine = _engine(settings)
+    try:
+        runtime = runtime_from_settings(settings, keys)
+        request = run(engine, request_id, runtime)
+    except (RightsError, MailError) as exc:
+        _fail(str(exc))
+    except RegisterError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    with store.transaction(engine) as session:
+        row = summarise(get_request(session, request.id))
+    waiting = [
+        f"{s['system']} {s['action']}: {s['state']}" + (f" ({s['error']})" if s["error"] else "")
+        for s in row["steps"]
+        if s["state"] != "done"
+    ]
+    typer.echo(f"{row['id']} {row['state']}")
+    for line in waiting:
+        typer.echo(f"  {line}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -493,7 +525,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         raise typer.Exit(1) from None
-    except store.StoreError as exc:
+    except (store.StoreError, SecretKeyError) as exc:
         _fail(str(exc))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # Uvicorn's access log prints client addresses (personal data); ours does not.

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Engine, create_engine, delete, func, insert, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from ombud.demo import build_database, build_demo
 from ombud.demo.schema import METADATA, TABLES
@@ -73,6 +74,17 @@ def _same_as_sqlite(url: str, expected: tuple[Any, ...]) -> Engine:
     return create_engine(url)
 
 
+def _foreign_keys_hold(engine: Engine) -> None:
+    """Every foreign key is in place, and the referral cycle makes a plain DELETE fail."""
+    inspector = inspect(engine)
+    assert {t: len(inspector.get_foreign_keys(t)) for t in TABLES} == {
+        name: len(table.foreign_key_constraints) for name, table in TABLES.items()
+    }
+    persons = TABLES["persons"]
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.execute(delete(persons).where(persons.c.id == 6))
+
+
 def _inserts_continue_after_the_demo(engine: Engine) -> None:
     """Ids were given explicitly; the next row without one still gets a fresh id."""
     persons = TABLES["persons"]
@@ -97,14 +109,18 @@ def _inserts_continue_after_the_demo(engine: Engine) -> None:
 def test_postgresql_gets_the_same_rows(
     scratch_postgres_url: str, sqlite_snapshot: tuple[Any, ...]
 ) -> None:
-    _inserts_continue_after_the_demo(_same_as_sqlite(scratch_postgres_url, sqlite_snapshot))
+    engine = _same_as_sqlite(scratch_postgres_url, sqlite_snapshot)
+    _foreign_keys_hold(engine)
+    _inserts_continue_after_the_demo(engine)
 
 
 @pytest.mark.mariadb
 def test_mariadb_gets_the_same_rows(
     scratch_mariadb_url: str, sqlite_snapshot: tuple[Any, ...]
 ) -> None:
-    _inserts_continue_after_the_demo(_same_as_sqlite(scratch_mariadb_url, sqlite_snapshot))
+    engine = _same_as_sqlite(scratch_mariadb_url, sqlite_snapshot)
+    _foreign_keys_hold(engine)
+    _inserts_continue_after_the_demo(engine)
 
 
 @pytest.mark.postgres

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Set
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,12 +14,10 @@ from ombud import store
 from ombud.discovery import normalise
 from ombud.gate import MAX_SUBJECTS, ConsentState, ConsentValue
 from ombud.rights.models import Suppression
-from ombud.settings import Settings
 from ombud.store.apikeys import Scope, create_key, revoke_key
 from ombud.store.crypto import Keys
 from ombud.web.gate import consent_source
 
-SECRET = "a gate test secret of enough length"
 PATH = "/api/v1/processing/check"
 NOW = dt.datetime.now(dt.UTC)
 BODY = {
@@ -30,14 +27,6 @@ BODY = {
         {"personnummer": "811218-9876", "phone": "070-123 45 67"},
     ],
 }
-
-
-@pytest.fixture
-def settings(tmp_path: Path, register_file: Path) -> Settings:
-    # tests/web/conftest.py's secret is shorter than Keys accepts; the gate needs real keys.
-    url = f"sqlite:///{tmp_path / 'ombud.db'}"
-    store.upgrade(url)
-    return Settings(register_path=register_file, database_url=url, secret_key=SECRET)
 
 
 def new_key(client: TestClient, *scopes: Scope) -> tuple[int, str]:
@@ -60,6 +49,8 @@ def test_without_a_key_it_is_401_with_a_challenge(client: TestClient) -> None:
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="ombud"'
     assert "ombud apikey add" in response.json()["detail"]
+    # The key is checked before the body: a stranger learns nothing from validation.
+    assert client.post(PATH, json={"activities": ["cold-calling"]}).status_code == 401
 
 
 @pytest.mark.parametrize("revoked", [False, True], ids=["unknown", "revoked"])
@@ -90,6 +81,7 @@ def test_the_right_scope_answers_by_index_without_echoing_subjects(
     headers = bearer(key) if header == "bearer" else {"X-API-Key": key}
     response = client.post(PATH, json=BODY, headers=headers)
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     answer = response.json()
     assert answer["register_version"] == client.get("/healthz").json()["register_version"]
     assert answer["results"] == [
@@ -105,7 +97,7 @@ def test_the_right_scope_answers_by_index_without_echoing_subjects(
 def test_an_objection_refuses_direct_marketing_for_that_person(
     client: TestClient, key: str
 ) -> None:
-    keys = Keys.from_secret(SECRET)
+    keys: Keys = client.app.state.keys  # type: ignore[attr-defined]
     phone = normalise("phone", "+46701234567", today=NOW.date())
     with store.transaction(client.app.state.engine) as session:  # type: ignore[attr-defined]
         session.add(

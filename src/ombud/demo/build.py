@@ -56,6 +56,9 @@ def build_demo(
     (standard error) for a progress bar.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    lines = weblogs.planned_lines(size)
+    bar = _progress(size, progress, extra=sum(lines.values()))
+    bar.advance("people", 0)
     people = make_population(size, seed, today or _today())
     engines: dict[str, Engine] = {}
     for system, file in SYSTEM_FILES.items():
@@ -64,8 +67,6 @@ def build_demo(
         engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
         load.tune_sqlite(engine)
         engines[system] = engine
-    lines = weblogs.planned_lines(size)
-    bar = _progress(size, progress, extra=sum(lines.values()))
     try:
         counts = _fill(people, engines, bar)
     finally:
@@ -110,6 +111,8 @@ def build_database(
     tables already there are dropped first; no other table is touched. The same
     ``size``, ``seed`` and ``today`` give the same rows as :func:`build_demo`.
     """
+    bar = _progress(size, progress)
+    bar.advance("people", 0)
     people = make_population(size, seed, today or _today())
     engine = create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
@@ -120,9 +123,11 @@ def build_database(
             for table in metadata.sorted_tables:
                 table.to_metadata(everything)
         everything.drop_all(engine)
-        return _fill(people, dict.fromkeys(METADATA, engine), _progress(size, progress))
+        counts = _fill(people, dict.fromkeys(METADATA, engine), bar)
     finally:
         engine.dispose()
+    bar.finish("built")
+    return counts
 
 
 def _progress(size: int, stream: TextIO | None, *, extra: int = 0) -> load.Progress:
@@ -146,7 +151,7 @@ def _fill(people: Population, engines: Mapping[str, Engine], bar: load.Progress)
                 )
             load.apply_updates(connection, TABLES, [u for u in updates if u[0] in metadata.tables])
             bar.advance("indexes", 0)
-            load.create_indexes(connection, metadata)
+            load.finish_tables(connection, metadata)
             load.reset_sequences(connection, metadata)
     return counts
 

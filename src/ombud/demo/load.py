@@ -17,9 +17,9 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from sqlalchemy import Connection, Dialect, Engine, MetaData, Table, event, update
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.schema import AddConstraint, CreateIndex, CreateTable
 
-__all__ = ["Progress", "create_indexes", "create_tables", "insert_rows", "insert_sql"]
+__all__ = ["Progress", "create_tables", "finish_tables", "insert_rows", "insert_sql"]
 
 Row = tuple[object, ...]
 
@@ -47,7 +47,9 @@ class Progress:
             self._draw(label, now)
 
     def finish(self, label: str = "done") -> None:
+        """Draw the bar full (the total was an estimate) and end its line."""
         if self.enabled:
+            self.total = self.done
             self._draw(label, time.perf_counter())
             self.stream.write("\n")
             self.stream.flush()
@@ -81,16 +83,36 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def _late_foreign_keys(connection: Connection) -> bool:
+    # PostgreSQL checks a foreign key row by row during COPY, but validates one added
+    # afterwards in a single join; SQLite cannot add one to an existing table
+    return connection.dialect.name == "postgresql"
+
+
 def create_tables(connection: Connection, metadata: MetaData) -> None:
-    """Create the tables without their indexes (see :func:`create_indexes`)."""
+    """Create the tables without their indexes (see :func:`finish_tables`).
+
+    On PostgreSQL the foreign keys wait too; on MariaDB they are not checked
+    while loading (the rows satisfy them by construction).
+    """
+    late = _late_foreign_keys(connection)
+    if connection.dialect.name == "mysql":
+        connection.exec_driver_sql("SET SESSION foreign_key_checks = 0")
     for table in metadata.sorted_tables:
-        connection.execute(CreateTable(table))
+        connection.execute(CreateTable(table, include_foreign_key_constraints=[] if late else None))
 
 
-def create_indexes(connection: Connection, metadata: MetaData) -> None:
+def finish_tables(connection: Connection, metadata: MetaData) -> None:
+    """Build the indexes, and the foreign keys :func:`create_tables` left out."""
     for table in metadata.sorted_tables:
         for index in sorted(table.indexes, key=lambda ix: str(ix.name)):
             connection.execute(CreateIndex(index))
+    if _late_foreign_keys(connection):
+        for table in metadata.sorted_tables:
+            for constraint in table.foreign_key_constraints:
+                connection.execute(AddConstraint(constraint))
+    if connection.dialect.name == "mysql":
+        connection.exec_driver_sql("SET SESSION foreign_key_checks = 1")
 
 
 def insert_sql(dialect: Dialect, table: Table) -> str:

@@ -102,6 +102,7 @@ class Population:
     days: Days
     pools: Pools
     edge: EdgeCases
+    personnummer: PersonnummerFactory
     # persons
     female: list[bool] = field(default_factory=list)
     first_name: list[str] = field(default_factory=list)
@@ -126,9 +127,6 @@ class Population:
     company_of: dict[int, int] = field(default_factory=dict)
     #: people the CRM does not know, who sign up, answer surveys and browse the website
     outsiders: list[Outsider] = field(default_factory=list)
-    personnummer: PersonnummerFactory = field(
-        default_factory=lambda: PersonnummerFactory(seeded(0, "personnummer"))
-    )
     orgnr_taken: set[str] = field(default_factory=set)
     _email_counts: dict[str, int] = field(default_factory=dict)
 

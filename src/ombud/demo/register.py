@@ -25,8 +25,18 @@ from sqlalchemy.engine import make_url
 
 __all__ = ["EXAMPLE", "demo_register", "resolve_sqlite_url"]
 
-#: The Almi example in a source checkout: its register and its systems.
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "almi"
+
+def _example() -> Path:
+    # a wheel carries the example inside the package (hatch force-include to
+    # ombud/demo/almi); a source checkout has it in examples/almi
+    packaged = Path(__file__).resolve().parent / "almi"
+    if (packaged / "ombud.yaml").is_file():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "examples" / "almi"
+
+
+#: The Almi example: its register (ombud.yaml) and its systems (systems.yaml).
+EXAMPLE = _example()
 
 
 def _yaml() -> YAML:

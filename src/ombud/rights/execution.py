@@ -99,7 +99,11 @@ def run(engine: Engine, request_id: str, runtime: Runtime) -> DataRequest:
         request = get_request(session, request_id)
         states = {StepState(s.state) for s in request.steps}
         totals = _totals(request.steps)
-        if states <= {StepState.DONE}:
+        # A rectification is applied only once a handler has chosen the corrections.
+        undecided = request.type == RequestType.RECTIFICATION and not (
+            (request.decisions or {}).get("rectify")
+        )
+        if states <= {StepState.DONE} and not undecided:
             move(
                 session,
                 request,
@@ -151,6 +155,10 @@ def _run_step(engine: Engine, request_id: str, step_id: int, runtime: Runtime) -
             return
         if step.state == StepState.WAITING and not _waiting_resolved(session, step):
             return
+        if step.action == StepAction.PACKAGE and any(
+            other.state != StepState.DONE for other in step.request.steps if other is not step
+        ):
+            return  # the answer is packaged from every system's rows, or not at all
         step.state = StepState.RUNNING.value
         step.attempts += 1
         step.updated_at = runtime.clock()
@@ -479,9 +487,9 @@ class _Work:
             for activity in marketing
         )
         # Art. 21(1): the rest is restricted while the DPO weighs compelling grounds.
-        pending = self._add_restrictions("objection_pending", other)
         decisions = (self.request.decisions or {}).get("objection") or {}
         undecided = [a for a in other if a not in decisions]
+        pending = self._add_restrictions("objection_pending", undecided)
         result = {"suppressed": suppressed, "restricted": pending, "undecided": len(undecided)}
         if undecided:
             return _Outcome(

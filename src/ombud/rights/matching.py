@@ -48,19 +48,21 @@ def narrow(
             chosen = {tuple(k) for k in decided[name]}
             dropped += [r for r in in_collection if r.key not in chosen]
             continue
-        for kind in STRONG_KINDS:
-            column = collection.identity.get(kind)
-            if column is None:
-                continue
-            values = {r.key: _canonical(kind, r.values.get(column)) for r in in_collection}
-            known = lookup.identifiers.get(kind)
-            if known:
-                dropped += [
-                    r
-                    for r in in_collection
-                    if values[r.key] is not None and values[r.key] not in known
-                ]
-            elif len({v for v in values.values() if v is not None}) > 1:
+        strong = {k: c for k, c in collection.identity.items() if k in STRONG_KINDS}
+        known = [k for k in strong if lookup.identifiers.get(k)]
+        for kind in known:
+            values = lookup.identifiers[kind]
+            dropped += [
+                r
+                for r in in_collection
+                if (v := _canonical(kind, r.values.get(strong[kind]))) is not None
+                and v not in values
+            ]
+        if known:
+            continue  # what is left agrees with the request's own strong identifier
+        for kind, column in strong.items():
+            distinct = {_canonical(kind, r.values.get(column)) for r in in_collection} - {None}
+            if len(distinct) > 1:
                 ambiguous[name] = [list(r.key) for r in in_collection]
     if ambiguous:
         return Match([], {}, ambiguous)

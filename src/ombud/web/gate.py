@@ -8,11 +8,10 @@ validation errors would echo the input; this router's route class drops it).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -30,11 +29,9 @@ from ombud.gate import (
     check,
 )
 from ombud.store.apikeys import ApiKey, Scope
-from ombud.store.crypto import Keys, SecretKeyError
+from ombud.store.crypto import Keys
 from ombud.web.auth import require_scope
 from ombud.web.registry import RegisterSource
-
-log = logging.getLogger(__name__)
 
 #: The most activities one call may name; registers have tens.
 MAX_ACTIVITIES = 100
@@ -128,22 +125,9 @@ def consent_source() -> ConsentSource:
     return NO_CONSENT_LEDGER
 
 
-def gate_keys(request: Request) -> Keys:
-    """The identifier HMAC key, from ``app.state.keys`` or else derived from the settings."""
-    keys = getattr(request.app.state, "keys", None)
-    if isinstance(keys, Keys):
-        return keys
-    secret = request.app.state.settings.secret_key
-    try:
-        keys = Keys.from_secret(secret.get_secret_value() if secret is not None else "")
-    except SecretKeyError as exc:
-        log.error("the processing gate cannot run: %s", exc)  # noqa: TRY400 - no traceback needed
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="the server's OMBUD_SECRET_KEY is missing or too short; its operator must "
-            "set a long random one",
-        ) from None
-    request.app.state.keys = keys
+def _keys(request: Request) -> Keys:
+    """The identifier HMAC key that create_app derived from OMBUD_SECRET_KEY."""
+    keys: Keys = request.app.state.keys
     return keys
 
 
@@ -160,7 +144,7 @@ def processing_check(
     body: CheckRequest,
     request: Request,
     _key: Annotated[ApiKey, Depends(require_scope(Scope.PROCESSING_CHECK))],
-    keys: Annotated[Keys, Depends(gate_keys)],
+    keys: Annotated[Keys, Depends(_keys)],
     consent: Annotated[ConsentSource, Depends(consent_source)],
 ) -> Response:
     """May these activities touch these subjects now? One result per subject and activity.
@@ -217,7 +201,9 @@ def processing_check(
                 }
                 for d in decisions
             ],
-        }
+        },
+        # Decisions about named people: no cache on the way may keep them.
+        headers={"Cache-Control": "no-store"},
     )
 
 

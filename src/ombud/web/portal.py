@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,7 +22,7 @@ from starlette.datastructures import State
 
 from ombud import store
 from ombud.discovery import InvalidIdentifierError, normalise
-from ombud.mail import MailDeliveryError, MailTransport
+from ombud.mail import MailDeliveryError, MailError, MailTransport
 from ombud.notice.labels import language_name
 from ombud.register.model import LegalBasis, Register
 from ombud.rights import verification
@@ -130,13 +131,13 @@ def receive(
         transport: MailTransport = state.mail
         try:
             verification.send(transport, created, challenge, keys=keys, base_url=settings.base_url)
-        except MailDeliveryError as exc:
+        except MailError as exc:
             # Neither the address nor the error text (it names the domain) goes to the log.
             log.warning(
                 "verification mail for request %s not sent: %s (SMTP code %s)",
                 created.id,
                 type(exc).__name__,
-                exc.smtp_code,
+                exc.smtp_code if isinstance(exc, MailDeliveryError) else None,
             )
             raise MailNotSentError(created.id) from None
     return created
@@ -237,7 +238,7 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
         limiter.record(client)
         return _problem(request, chosen, "rq_mail_failed_title", "rq_mail_failed", 503)
     limiter.record(client)
-    return _sent_page(request, created.id, created.language, [])
+    return _sent_page(request, created.id, chosen, [])
 
 
 @router.get("/privacy/request/verify/{token}", response_class=HTMLResponse)
@@ -251,7 +252,10 @@ def verify_link(request: Request, token: str, lang: LangQuery = None) -> Respons
         served = register_served(request)
         chosen = _language(request, served.register, lang)
         return _problem(request, chosen, "rq_link_title", _failure(exc), 400, private=True)
-    return _verified_page(request, verified, private=True)
+    # The mailed link names no language: the one the person chose for the answer.
+    languages = register_served(request).register.languages
+    chosen = lang if lang in languages else verified.language
+    return _verified_page(request, verified, chosen, private=True)
 
 
 @router.post("/privacy/request/{request_id}/code", response_class=HTMLResponse)
@@ -262,16 +266,23 @@ async def verify_code(request: Request, request_id: str, lang: LangQuery = None)
     t = _labels(chosen)
     state: State = request.app.state
     settings: Settings = state.settings
+    request_id = request_id.strip().upper()
     try:
         form = await read_form(request)
     except FormError:
         form = {}
-    if not same_origin(request, settings.base_url):
-        return _problem(request, chosen, "rq_link_title", "rq_err_token", 400)
+    refusal: tuple[str, int] | None = None
+    if not _REQUEST_ID.fullmatch(request_id):
+        # Never shown back: the page would repeat whatever text the address held.
+        refusal = ("rq_not_found", 404)
+    elif not same_origin(request, settings.base_url):
+        refusal = ("rq_err_token", 400)
+    if refusal is not None:
+        return _problem(request, chosen, "rq_link_title", *refusal)
     code = first(form, "code").strip()
     if not code.isdigit() or len(code) != 6:
         error = FieldError("code", "code", t["rq_err_code_format"])
-        return _sent_page(request, request_id.strip().upper(), chosen, [error], 400)
+        return _sent_page(request, request_id, chosen, [error], 400)
     now = dt.datetime.now(dt.UTC)
     try:
         verified = await run_in_threadpool(_verify_code, state, request_id, code, now)
@@ -281,14 +292,16 @@ async def verify_code(request: Request, request_id: str, lang: LangQuery = None)
         reason = _failure(exc)
         if reason == "rq_err_code":
             error = FieldError("code", "code", t["rq_err_code"])
-            return _sent_page(request, request_id.strip().upper(), chosen, [error], 400)
+            return _sent_page(request, request_id, chosen, [error], 400)
         return _problem(request, chosen, "rq_link_title", reason, 400)
-    return _verified_page(request, verified)
+    return _verified_page(request, verified, chosen)
 
 
 # --- helpers ----------------------------------------------------------------------------
 
 _TYPES = [t.value for t in RequestType]
+#: The shape of a request id (ombud.rights.intake.new_request_id), checked before any use.
+_REQUEST_ID = re.compile(r"R[A-Z0-9]{9}")
 
 
 def _verify_code(state: State, request_id: str, code: str, now: dt.datetime) -> DataRequest:
@@ -441,9 +454,10 @@ def _sent_page(
     return HTMLResponse(page, status_code=status, headers=_headers(lang))
 
 
-def _verified_page(request: Request, verified: DataRequest, *, private: bool = False) -> Response:
+def _verified_page(
+    request: Request, verified: DataRequest, lang: str, *, private: bool = False
+) -> Response:
     served = register_served(request)
-    lang = verified.language
     t = _labels(lang)
     page = render_page(
         "request_verified.html.j2",
