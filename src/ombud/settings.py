@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     mail_url: str = "file:./outbox"
     allowed_origins: list[str] = []
-    worker: Literal["inline", "celery"] = "inline"
+    worker: Literal["inline", "none"] = "inline"
+    #: Request types run as soon as the person is verified; the others wait for a handler
+    #: (`ombud request run`, the console). Reading and stopping are safe to automate.
+    auto_run: list[str] = ["access", "portability", "objection", "withdraw-consent"]
     broker_url: str | None = None
     #: Set by `ombud demo`: a throwaway secret is acceptable there and only there.
     demo: bool = False

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, inspect, select, text
 
 from ombud.demo import MANIFEST, METADATA, MIN_SIZE, SYSTEM_FILES, build_demo, resolve_sqlite_url
 from ombud.demo.rows import planned_counts
@@ -243,9 +243,13 @@ def test_timestamps_are_in_order(engines: dict[str, Engine]) -> None:
     assert datetime.fromisoformat(newest).date() <= TODAY
 
 
-def test_foreign_keys_hold(engines: dict[str, Engine]) -> None:
-    for engine in engines.values():
+def test_foreign_keys_are_declared_and_hold(engines: dict[str, Engine]) -> None:
+    for system, engine in engines.items():
+        inspector = inspect(engine)
+        for name, table in METADATA[system].tables.items():
+            assert len(inspector.get_foreign_keys(name)) == len(table.foreign_key_constraints)
         assert rows(engine, "PRAGMA foreign_key_check") == []
+    assert len(inspect(engines["crm"]).get_foreign_keys("cases")) == 1
 
 
 # --- edge cases -----------------------------------------------------------------------------
@@ -288,6 +292,15 @@ def test_protected_identities_have_no_address(engines: dict[str, Engine]) -> Non
     assert 5 in [p[0] for p in protected]
     assert 1 <= len(protected) <= SIZE // 10
     assert all(p[1:] == (None, None, None) for p in protected)
+    # never on a call list: the public registers do not disclose them
+    phones = column(
+        engines["crm"], "SELECT phone FROM persons WHERE protected_identity AND phone IS NOT NULL"
+    )
+    listed = {
+        normalise_phone(p) for p in column(engines["telemarketing"], "SELECT phone FROM call_list")
+    }
+    assert phones
+    assert not {normalise_phone(p) for p in phones} & listed
 
 
 def test_referrals_form_one_cycle(engines: dict[str, Engine]) -> None:
@@ -474,6 +487,12 @@ def test_building_again_replaces_the_demo(tmp_path: Path) -> None:
 def test_too_small_a_demo_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=f"at least {MIN_SIZE}"):
         build_demo(tmp_path, size=MIN_SIZE - 1)
+
+
+def test_a_missing_example_is_named_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"has no ombud\.yaml"):
+        build_demo(tmp_path / "demo", size=MIN_SIZE, example=tmp_path / "nowhere")
+    assert not (tmp_path / "demo").exists()
 
 
 @pytest.mark.parametrize(

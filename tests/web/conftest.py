@@ -36,6 +36,8 @@ def settings(tmp_path: Path, register_file: Path) -> Settings:
         secret_key="test-secret-key-of-enough-length",
         # Mail never lands in the working directory; tests of mail use `smtp` below.
         mail_url=f"file:{tmp_path / 'outbox'}",
+        # Requests run only where a test asks (test_request_flow.py runs them inline).
+        worker="none",
     )
 
 

@@ -21,7 +21,7 @@ from ombud.demo.identities import phone_written
 from ombud.demo.people import Population, make_population
 from ombud.demo.pools import seeded
 from ombud.demo.register import EXAMPLE, demo_register
-from ombud.demo.schema import METADATA, SYSTEM_FILES, TABLES
+from ombud.demo.schema import METADATA, SYSTEM_FILES
 
 __all__ = ["MANIFEST", "build_database", "build_demo"]
 
@@ -53,8 +53,15 @@ def build_demo(
     ``size`` is the number of persons; the other tables scale with it. The same
     ``size``, ``seed`` and ``today`` (default: the current UTC date, from which all
     dates count back) give the same data. ``progress``, if given, is a stream
-    (standard error) for a progress bar.
+    (standard error) for a progress bar. Raises :class:`ValueError` for a size below
+    :data:`~ombud.demo.MIN_SIZE` and :class:`FileNotFoundError` without the example.
     """
+    for name in ("ombud.yaml", "systems.yaml"):
+        if not (example / name).is_file():
+            raise FileNotFoundError(
+                f"the Almi example has no {name} at {example}; build from a source checkout "
+                "or pass example= the directory holding ombud.yaml and systems.yaml"
+            )
     directory.mkdir(parents=True, exist_ok=True)
     lines = weblogs.planned_lines(size)
     bar = _progress(size, progress, extra=sum(lines.values()))
@@ -139,7 +146,12 @@ def _fill(people: Population, engines: Mapping[str, Engine], bar: load.Progress)
     """Create each system's tables on its engine and load its rows; return the counts."""
     counts: dict[str, int] = {}
     updates = rows.deferred_updates(people)
-    for system, metadata in METADATA.items():
+    for system, shared in METADATA.items():
+        # a private copy: adding a foreign key later (PostgreSQL) marks the constraint
+        # as not part of CREATE TABLE, which must not leak into the next build
+        metadata = MetaData()
+        for table in shared.sorted_tables:
+            table.to_metadata(metadata)
         with engines[system].begin() as connection:
             load.create_tables(connection, metadata)
             for table in metadata.sorted_tables:
@@ -149,7 +161,8 @@ def _fill(people: Population, engines: Mapping[str, Engine], bar: load.Progress)
                     rows.ROWS[table.name](people, seeded(people.seed, table.name)),
                     bar,
                 )
-            load.apply_updates(connection, TABLES, [u for u in updates if u[0] in metadata.tables])
+            tables = dict(metadata.tables)
+            load.apply_updates(connection, tables, [u for u in updates if u[0] in tables])
             bar.advance("indexes", 0)
             load.finish_tables(connection, metadata)
             load.reset_sequences(connection, metadata)

@@ -535,11 +535,13 @@ def call_list(people: Population, rng: Random) -> Batches:
     taken = set(people.orgnr_taken)
     edge = people.edge.phone_forms - 1
     companies_count = len(people.company_name)
+    protected = people.protected
     for start, b in _batches(rng, people.days, planned_counts(people.size)["call_list"]):
         # two in ten are customers already: washing the list against the CRM should catch
-        # them; the others are prospects from the registers
+        # them; the others are prospects from the registers, which never list people
+        # with skyddade personuppgifter
         known: list[int | None] = [
-            contact_of.get(c) if roll < 0.2 else None
+            p if roll < 0.2 and (p := contact_of.get(c)) is not None and not protected[p] else None
             for c, roll in zip(b.ints(companies_count), b.floats(), strict=True)
         ]
         if start == 0:

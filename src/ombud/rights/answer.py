@@ -108,8 +108,11 @@ def issue_link(session: Session, request: DataRequest, *, now: dt.datetime) -> s
     return token
 
 
-def download(session: Session, token: str, *, keys: Keys, now: dt.datetime) -> tuple[str, bytes]:
-    """The answer behind ``token`` (filename, bytes), once; raises :class:`VerificationError`."""
+def check_link(session: Session, token: str, *, now: dt.datetime) -> Extract:
+    """The answer behind ``token`` if it can still be downloaded; nothing is used up.
+
+    Raises :class:`VerificationError` for an unknown, used or expired link.
+    """
     extract = session.scalars(
         select(Extract).where(Extract.token_digest == token_digest(token))
     ).one_or_none()
@@ -119,6 +122,13 @@ def download(session: Session, token: str, *, keys: Keys, now: dt.datetime) -> t
         raise VerificationError("this link has been used; ask us for a new one")
     if extract.expires_at <= now:
         raise VerificationError("this link has expired; ask us for a new one")
+    return extract
+
+
+def download(session: Session, token: str, *, keys: Keys, now: dt.datetime) -> tuple[str, bytes]:
+    """The answer behind ``token`` (filename, bytes), once; raises :class:`VerificationError`."""
+    extract = check_link(session, token, now=now)
+    assert extract.content is not None
     extract.downloaded_at = now
     audit.append(
         session,

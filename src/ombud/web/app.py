@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
@@ -13,9 +14,10 @@ from ombud import __version__, store
 from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
-from ombud.web import gate, portal, privacy, requests_api
+from ombud.web import answers, gate, portal, privacy, requests_api
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.registry import RegisterSource
+from ombud.worker import InlineWorker, runtime_from_settings
 
 log = logging.getLogger("ombud.http")
 
@@ -39,7 +41,34 @@ def create_app(settings: Settings) -> FastAPI:
     store.check_current(engine)
     source = RegisterSource(settings.register_path, engine)
 
+    keys = Keys.from_secret(
+        settings.secret_key.get_secret_value()
+        if settings.secret_key is not None
+        # Only the demo runs without a secret (its data is synthetic): a throwaway key then.
+        else secrets.token_hex(32)
+    )
+    mail = transport_from_settings(settings)
+    worker = (
+        InlineWorker(
+            engine,
+            lambda: runtime_from_settings(
+                settings, keys, mail=mail, register=source.current().register
+            ),
+        )
+        if settings.worker == "inline"
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.resume()
+        yield
+        if worker is not None:
+            worker.shutdown()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Ombud",
         version=__version__,
         description="Privacy operations under the GDPR: the published notice, the privacy "
@@ -48,17 +77,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.register = source
-    # Only the demo runs without a secret (its data is synthetic): a throwaway key then.
-    secret = settings.secret_key
-    app.state.keys = Keys.from_secret(
-        secret.get_secret_value() if secret is not None else secrets.token_hex(32)
-    )
-    app.state.mail = transport_from_settings(settings)
+    app.state.keys = keys
+    app.state.mail = mail
+    app.state.worker = worker
     app.state.request_limiter = SubmissionLimiter()
     app.include_router(privacy.router)
     app.include_router(gate.router)
     app.include_router(portal.router)
     app.include_router(requests_api.router)
+    app.include_router(answers.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -11,6 +11,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 #: UI strings of the web pages, in every language the UI speaks.
 LABELS: dict[str, dict[str, str]] = {
     "sv": {
+        "answer_title": "Svaret på din begäran",
+        "answer_ready": "Svaret på ärende {id} är klart. Hämta det som en zip-fil. Länken "
+        "fungerar en gång: spara filen när du har hämtat den.",
+        "answer_button": "Hämta svaret",
+        "answer_problem": "Det gick inte att hämta svaret",
+        "answer_invalid": "Länken är inte giltig, har redan använts eller har gått ut. Kontakta "
+        "oss så skickar vi en ny länk.",
         "history_title": "Tidigare versioner av integritetsmeddelandet",
         "history_intro": "Varje version som har publicerats, med tidpunkten då den först "
         "visades. Välj en version för att läsa den exakt som den löd.",
@@ -131,6 +138,13 @@ LABELS: dict[str, dict[str, str]] = {
         "Försök igen om en stund.",
     },
     "en": {
+        "answer_title": "The answer to your request",
+        "answer_ready": "The answer to case {id} is ready. Download it as a zip file. The link "
+        "works once: keep the file once you have it.",
+        "answer_button": "Download the answer",
+        "answer_problem": "The answer could not be downloaded",
+        "answer_invalid": "The link is not valid, has been used or has expired. Contact us and "
+        "we will send a new link.",
         "history_title": "Earlier versions of the privacy notice",
         "history_intro": "Every version that has been published, with the time it was first "
         "shown. Choose a version to read it exactly as it was.",

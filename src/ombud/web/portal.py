@@ -37,6 +37,7 @@ from ombud.rights.intake import MAX_DETAILS, NewRequest, create_request
 from ombud.rights.models import Channel, DataRequest, RequestType
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
+from ombud.web.dispatch import after_verified
 from ombud.web.forms import (
     Form,
     FormError,
@@ -252,6 +253,7 @@ def verify_link(request: Request, token: str, lang: LangQuery = None) -> Respons
         served = register_served(request)
         chosen = _language(request, served.register, lang)
         return _problem(request, chosen, "rq_link_title", _failure(exc), 400, private=True)
+    after_verified(request.app.state, verified)
     # The mailed link names no language: the one the person chose for the answer.
     languages = register_served(request).register.languages
     chosen = lang if lang in languages else verified.language
@@ -294,6 +296,7 @@ async def verify_code(request: Request, request_id: str, lang: LangQuery = None)
             error = FieldError("code", "code", t["rq_err_code"])
             return _sent_page(request, request_id, chosen, [error], 400)
         return _problem(request, chosen, "rq_link_title", reason, 400)
+    after_verified(state, verified)
     return _verified_page(request, verified, chosen)
 
 

@@ -31,6 +31,7 @@ from ombud.rights.models import Channel, RequestType
 from ombud.rights.summary import summarise
 from ombud.store.apikeys import ApiKey, Scope
 from ombud.web.auth import require_scope
+from ombud.web.dispatch import after_verified
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.gate import NoEchoRoute
 from ombud.web.portal import SUBJECT, MailNotSentError, client_address, receive, register_served
@@ -194,6 +195,7 @@ async def create(
         )
     if key is None:
         limiter.record(client)
+    after_verified(state, created)
     accepted = RequestAccepted(
         id=created.id,
         state=created.state,

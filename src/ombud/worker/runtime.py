@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ombud.mail import MailTransport, transport_from_settings
 from ombud.register import load
+from ombud.register.model import Register
 from ombud.rights.answer import send_link
 from ombud.rights.execution import Runtime
 from ombud.rights.models import DataRequest
@@ -17,10 +18,14 @@ from ombud.store.crypto import Keys
 
 
 def runtime_from_settings(
-    settings: Settings, keys: Keys, *, mail: MailTransport | None = None
+    settings: Settings,
+    keys: Keys,
+    *,
+    mail: MailTransport | None = None,
+    register: Register | None = None,
 ) -> Runtime:
-    """Runtime for the register of ``settings``; answers are mailed through ``mail``
-    (default: the transport of OMBUD_MAIL_URL).
+    """Runtime for the register of ``settings`` (or ``register``, the one being served);
+    answers are mailed through ``mail`` (default: the transport of OMBUD_MAIL_URL).
     """
     register_path = settings.register_path.resolve()
     transport = mail if mail is not None else transport_from_settings(settings)
@@ -36,7 +41,7 @@ def runtime_from_settings(
         )
 
     return Runtime(
-        register=load(register_path).register,
+        register=register if register is not None else load(register_path).register,
         register_dir=register_path.parent,
         keys=keys,
         environ=dict(os.environ),
