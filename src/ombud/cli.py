@@ -9,13 +9,13 @@ import datetime as dt
 import json
 import logging
 import secrets
-import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from ombud import audit, store
@@ -48,8 +48,6 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(request_app, name="request")
-
-EXAMPLE_REGISTER = Path(__file__).resolve().parents[2] / "examples" / "almi" / "ombud.yaml"
 
 
 class NoticeFormat(StrEnum):
@@ -486,19 +484,31 @@ def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where to build the demo.")] = Path(
         "demo"
     ),
+    size: Annotated[int, typer.Option(help="How many synthetic people.", min=10)] = 200,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Only build.")] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Build the Almi example in DIR (register and SQLite store), then serve it."""
-    if not EXAMPLE_REGISTER.is_file():
-        _fail(f"the Almi example is missing at {EXAMPLE_REGISTER}; run from a source checkout")
-    directory.mkdir(parents=True, exist_ok=True)
+    """Build the Almi example with demo systems full of synthetic people in DIR, then serve it.
+
+    A DIR built before with the same --size is served as it is, requests and all.
+    """
+    from ombud.demo import build_demo  # noqa: PLC0415 - Faker-sized work only for the demo
+
+    manifest = directory / "demo.json"
+    built = (
+        manifest.is_file() and json.loads(manifest.read_text(encoding="utf-8")).get("size") == size
+    )
+    if not built:
+        build_demo(directory, size=size, progress=sys.stderr)
     register_path = directory / "ombud.yaml"
-    shutil.copyfile(EXAMPLE_REGISTER, register_path)
     database_url = f"sqlite:///{(directory / 'ombud.db').resolve()}"
     store.upgrade(database_url)
-    typer.echo(f"demo built in {directory}: {register_path}, {database_url}", err=True)
+    typer.echo(
+        f"demo {'kept' if built else 'built'} in {directory}: {size} people, "
+        f"register {register_path}, Ombud's database {directory / 'ombud.db'}",
+        err=True,
+    )
     if no_serve:
         return
     base = _settings()
@@ -507,11 +517,21 @@ def demo(
             "register_path": register_path,
             "database_url": database_url,
             "demo": True,
-            # The demo's data is synthetic: a throwaway key is acceptable here and only here.
-            "secret_key": base.secret_key or secrets.token_hex(32),
+            "secret_key": base.secret_key or SecretStr(_demo_secret(directory)),
         }
     )
     _serve(settings, host, port)
+
+
+def _demo_secret(directory: Path) -> str:
+    """The demo's own key, kept beside its synthetic data so a restart can still read the
+    requests it stored. Only the demo does this: real deployments take OMBUD_SECRET_KEY.
+    """
+    path = directory / "demo-secret-key"
+    if not path.is_file():
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
