@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine
 
 from ombud.store import make_engine, upgrade
+from smtp_server import Inbox, running_smtp
 
 #: The server and role the tests use; trust authentication, no password.
 POSTGRES = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -98,3 +99,10 @@ def engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1; ``.messages`` is its inbox."""
+    with running_smtp() as inbox:
+        yield inbox

@@ -189,7 +189,11 @@ def test_restriction_sets_the_flags_and_records_it(demo: Demo) -> None:
     # The recipients that are independent controllers are told by a person (Art. 19).
     assert request.state == RequestState.AWAITING, _steps(request)
     assert {s.system_id for s in request.steps if s.state == "waiting"} == {
-        "google-analytics", "meta-pixel", "microsoft-bing", "linkedin-insight"}
+        "google-analytics",
+        "meta-pixel",
+        "microsoft-bing",
+        "linkedin-insight",
+    }
     rows = demo.sql(
         "crm",
         f"SELECT restricted FROM persons WHERE personal_number = '{person['personal_number']}'",

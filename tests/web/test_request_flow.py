@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_portal import form_token, mail_parts, request_id
 
-from conftest import Inbox
+from smtp_server import Inbox
 from ombud import store
 from ombud.demo import build_demo
 from ombud.rights.intake import get_request
