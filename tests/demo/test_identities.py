@@ -15,6 +15,7 @@ from ombud.demo.identities import (
     make_orgnr,
     phone_written,
     random_phone,
+    random_phones,
     visitor_id,
 )
 from ombud.demo.pools import seeded
@@ -102,3 +103,18 @@ def test_visitor_ids_are_uuid4() -> None:
         value = visitor_id(rng)
         parsed = uuid.UUID(value)
         assert (parsed.version, parsed.variant, str(parsed)) == (4, uuid.RFC_4122, value)
+
+
+def test_the_bulk_makers_make_what_the_single_ones_make() -> None:
+    births = ["19800101", "19991231", "20040229"] * 50
+    females = [k % 2 == 0 for k in range(150)]
+    coordination = [k % 7 == 0 for k in range(150)]
+    one = PersonnummerFactory(seeded(1, "bulk"))
+    singles = [
+        one.make(b, female=f, coordination=c)
+        for b, f, c in zip(births, females, coordination, strict=True)
+    ]
+    bulk = PersonnummerFactory(seeded(1, "bulk")).make_many(births, females, coordination)
+    assert bulk == singles
+    rng = seeded(1, "phones")
+    assert random_phones(seeded(1, "phones"), 200) == [random_phone(rng) for _ in range(200)]

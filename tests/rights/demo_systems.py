@@ -126,3 +126,120 @@ def copy_demo(built: Path, target: Path, store_url: str) -> Demo:
     store.upgrade(store_url)
     manifest = json.loads((target / "demo.json").read_text(encoding="utf-8"))
     return Demo(target, store.make_engine(store_url), manifest, MemoryTransport())
+
+
+# --- shared by the tests of execution on servers, resumption, routing and suppression -----
+
+#: The size and seed every test of the rights engine builds the demo with.
+SIZE = 120
+SEED = 3
+#: The day the demo's dates count back from: Ombud's clock in these tests, so the data
+#: and the requests agree on what "today" is, and a build at midnight changes nothing.
+TODAY = NOW.date()
+
+_built: dict[tuple[int, int, dt.date], Path] = {}
+
+
+def build_once(
+    factory: pytest.TempPathFactory, *, size: int = SIZE, seed: int = SEED, today: dt.date = TODAY
+) -> Path:
+    """The directory of a demo built with these arguments, built once per test session."""
+    key = (size, seed, today)
+    if key not in _built:
+        directory = factory.mktemp("demo") / "built"
+        build_demo(directory, size=size, seed=seed, today=today)
+        _built[key] = directory
+    return _built[key]
+
+
+def everywhere(demo: Demo, *, phone: bool = False) -> list[tuple[str, str]]:
+    """The identifiers of the demo's person who is in every system (edge case 9)."""
+    person = demo.person("everywhere")
+    identifiers = [
+        ("email", person["email"]),
+        ("personnummer", person["personal_number"]),
+        ("visitor_id", person["visitor_id"]),
+        ("ip", person["ip"]),
+    ]
+    return [*identifiers, ("phone", person["phone"])] if phone else identifiers
+
+
+def audit_trail(engine: Engine, request_id: str) -> list[tuple[str, dict[str, int] | None]]:
+    """The request's audit entries in order: (action, counts)."""
+    with store.transaction(engine) as session:
+        entries = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.object_id == f"request:{request_id}")
+            .order_by(AuditEntry.seq)
+        )
+        return [(entry.action, entry.counts) for entry in entries]
+
+
+def complete_tasks(demo: Demo, request_id: str) -> list[str]:
+    """Report every open manual task of the request done; returns their systems."""
+    with store.transaction(demo.engine) as session:
+        request = get_request(session, request_id)
+        systems = list(
+            session.scalars(
+                select(ManualTask.system_id)
+                .where(ManualTask.request_id == request_id, ManualTask.state == "pending")
+                .order_by(ManualTask.system_id)
+            )
+        )
+        for system_id in systems:
+            decisions.complete_task(session, request, system_id=system_id, actor="user:2", now=NOW)
+    return systems
+
+
+#: The demo's SQL systems: each gets the url of a server's scratch database.
+SQL_SYSTEMS = tuple(SYSTEM_FILES)
+#: Servers on this machine: trust or no password (tests/conftest.py, tests/connectors).
+SERVER_URLS = {
+    "postgres": "postgresql+psycopg://postgres@127.0.0.1:5432/{name}",
+    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4",
+}
+
+
+@contextmanager
+def scratch_database(server: str) -> Iterator[str]:
+    """A new, empty database on the ``postgres`` or ``mariadb`` server; dropped afterwards."""
+    name = f"ombud_rights_{os.getpid()}_{secrets.token_hex(4)}"
+    if server == "postgres":
+        try:
+            admin = psycopg.connect(
+                "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
+            )
+        except psycopg.OperationalError as exc:
+            pytest.fail(f'PostgreSQL is not reachable (127.0.0.1:5432): {exc}; or -m "not postgres"')
+        with admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                yield SERVER_URLS[server].format(name=name)
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
+    try:
+        connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    except pymysql.err.OperationalError as exc:
+        pytest.fail(f'MariaDB is not reachable (127.0.0.1:3306): {exc}; or -m "not mariadb"')
+    with connection:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        try:
+            yield SERVER_URLS[server].format(name=name)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def point_at(demo: Demo, url: str, *, today: dt.date = TODAY) -> dict[str, int]:
+    """Fill the database at ``url`` with the demo's rows (same size and seed) and point the
+    register's SQL systems at it; the website's log files stay in the demo's directory.
+    Returns the row counts.
+    """
+    size, seed = demo.manifest["size"], demo.manifest["seed"]
+    counts = build_database(url, size=size, seed=seed, today=today)
+    demo.register_path.write_text(
+        demo_register(dict.fromkeys(SQL_SYSTEMS, url)), encoding="utf-8"
+    )
+    return counts

@@ -68,6 +68,7 @@ def test_access_finds_the_person_everywhere_and_delivers_once(demo: Demo) -> Non
     assert found["newsletter"] == {"newsletter_subscribers": 1}
     assert found["accounting"]["invoices"] >= 1
     assert found["website"]["events"] >= 1
+    assert found["website"]["access_log"] >= 1
 
     archive = _answer(demo)
     assert sorted(archive.namelist()) == [
@@ -99,12 +100,16 @@ def test_access_with_unknown_identifiers_answers_no_data(demo: Demo) -> None:
 def test_erasure_leaves_nothing_outside_legal_holds(demo: Demo) -> None:
     person = demo.person("everywhere")
     identifiers = {
+        "ip": person["ip"],
         "email": person["email"],
         "personnummer": person["personal_number"],
         "visitor_id": person["visitor_id"],
     }
     before = demo.scan(identifiers)
     assert {"crm", "newsletter", "accounting", "website"} <= set(before)
+
+    logs = "".join(p.read_text() for p in (demo.directory / "logs").glob("access.log*"))
+    assert person["ip"] in logs
 
     request_id = demo.request("erasure", _everywhere(demo))
     request = demo.run(request_id)
@@ -115,6 +120,10 @@ def test_erasure_leaves_nothing_outside_legal_holds(demo: Demo) -> None:
 
     after = demo.scan(identifiers)
     assert after == {"accounting": before["accounting"]}, after
+    # The log lines stay, for statistics and security, without the host part of the address.
+    logs = "".join(p.read_text() for p in (demo.directory / "logs").glob("access.log*"))
+    assert person["ip"] not in logs
+    assert person["ip"].rsplit(".", 1)[0] + ".0 " in logs
     restricted = demo.sql(
         "accounting",
         f"SELECT restricted FROM invoices WHERE personal_number = '{person['personal_number']}'",

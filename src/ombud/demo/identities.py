@@ -33,6 +33,7 @@ __all__ = [
     "make_orgnr",
     "phone_written",
     "random_phone",
+    "random_phones",
     "visitor_id",
 ]
 
@@ -96,22 +97,35 @@ class PersonnummerFactory:
         """A fresh number for ``birth`` (``YYYYMMDD``); the day is raised by 60 for a
         samordningsnummer. The last serial digit is even for women, odd for men.
         """
-        if coordination:
-            birth = f"{birth[:6]}{int(birth[6:]) + 60}"
-        date_sum = self._date_sums.get(birth)
-        if date_sum is None:
-            date_sum = -luhn_check_digit(birth[2:] + "000") % 10
-            self._date_sums[birth] = date_sum
-        random = self._rng.random
-        parity = 0 if female else 1
-        while True:
-            serial = int(random() * 100) * 10 + int(random() * 5) * 2 + parity
-            if serial == 0:
-                continue  # serial 000 is never issued
-            number = f"{birth}{serial:03d}{-(date_sum + _SERIAL_SUM[serial]) % 10}"
-            if number not in self._taken:
-                self._taken.add(number)
-                return number
+        return self.make_many([birth], [female], [coordination])[0]
+
+    def make_many(
+        self, births: Sequence[str], females: Sequence[bool], coordinations: Sequence[bool]
+    ) -> list[str]:
+        """:meth:`make` for many people at once: the same numbers, with less overhead."""
+        random, taken, date_sums, serial_sums = (
+            self._rng.random,
+            self._taken,
+            self._date_sums,
+            _SERIAL_SUM,
+        )
+        numbers: list[str] = []
+        for birth, female, coordination in zip(births, females, coordinations, strict=True):
+            day = f"{birth[:6]}{int(birth[6:]) + 60}" if coordination else birth
+            date_sum = date_sums.get(day)
+            if date_sum is None:
+                date_sum = date_sums[day] = -luhn_check_digit(day[2:] + "000") % 10
+            parity = 0 if female else 1
+            while True:
+                serial = int(random() * 500) * 2 + parity
+                if serial == 0:
+                    continue  # serial 000 is never issued
+                number = f"{day}{serial:03d}{-(date_sum + serial_sums[serial]) % 10}"
+                if number not in taken:
+                    taken.add(number)
+                    numbers.append(number)
+                    break
+        return numbers
 
     def take(self, number: str) -> None:
         """Mark ``number`` as used, so that :meth:`make` never returns it."""
@@ -134,6 +148,17 @@ def make_orgnr(rng: Random, first_digit: str, taken: set[str]) -> str:
 
 #: Mobile prefixes in use (070, 072, 073, 076, 079) and Stockholm's area code.
 _MOBILE_PREFIXES = ("70", "70", "70", "72", "73", "73", "76", "76", "79")
+
+
+def random_phones(rng: Random, n: int) -> list[str]:
+    """``n`` numbers as :func:`random_phone` makes them (the same ones), with less overhead."""
+    random, prefixes = rng.random, _MOBILE_PREFIXES
+    return [
+        f"+46{prefixes[int(random() * 9)]}{int(random() * 10_000_000):07d}"
+        if random() < 0.85
+        else f"+468{int(random() * 9_000_000) + 1_000_000}"
+        for _ in range(n)
+    ]
 
 
 def random_phone(rng: Random) -> str:

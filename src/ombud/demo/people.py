@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from random import Random
+from typing import NamedTuple
 
 from ombud.demo.identities import (
     IP_ONLY_ADDRESS,
@@ -29,6 +30,7 @@ from ombud.demo.identities import (
     ipv6,
     make_orgnr,
     random_phone,
+    random_phones,
     visitor_id,
 )
 from ombud.demo.pools import (
@@ -75,8 +77,7 @@ class EdgeCases:
     ip_only: str = IP_ONLY_ADDRESS
 
 
-@dataclass(frozen=True)
-class Outsider:
+class Outsider(NamedTuple):
     """Someone outside the CRM: known to other systems by e-mail, maybe by a browser."""
 
     first_name: str
@@ -133,18 +134,21 @@ class Population:
     def full_name(self, i: int) -> str:
         return f"{self.first_name[i]} {self.last_name[i]}"
 
-    def new_email(self, rng: Random, first: str, last: str) -> str:
-        """A fresh personal address for a name: ``anna.svensson@example.com``, numbered
+    def new_emails(self, rng: Random, firsts: list[str], lasts: list[str]) -> list[str]:
+        """Fresh personal addresses for names: ``anna.svensson@example.com``, numbered
         (``anna.svensson2@...``) when taken.
         """
-        domain = PERSONAL_DOMAINS[int(rng.random() * len(PERSONAL_DOMAINS))]
-        base = f"{ascii_name(first)}.{ascii_name(last)}@{domain}"
-        count = self._email_counts.get(base, 0) + 1
-        self._email_counts[base] = count
-        if count == 1:
-            return base
-        local, _, domain = base.partition("@")
-        return f"{local}{count}@{domain}"
+        counts = self._email_counts
+        emails = []
+        for first, last, domain in zip(
+            firsts, lasts, rng.choices(PERSONAL_DOMAINS, k=len(firsts)), strict=True
+        ):
+            local = f"{ascii_name(first)}.{ascii_name(last)}"
+            base = f"{local}@{domain}"
+            count = counts.get(base, 0) + 1
+            counts[base] = count
+            emails.append(base if count == 1 else f"{local}{count}@{domain}")
+        return emails
 
     def random_name(self, rng: Random) -> tuple[str, str]:
         """A first and last name for someone outside the CRM."""
@@ -187,20 +191,14 @@ def _persons(people: Population, rng: Random) -> None:
     people.female = female
     people.first_name = [w if f else m for w, m, f in zip(women, men, female, strict=True)]
     people.last_name = rng.choices(pools.last_names, k=n)
-    days, make = people.days, people.personnummer.make
-    people.personal_number = [
-        make(
-            days.compact(YOUNGEST + int(random() * (OLDEST - YOUNGEST))),
-            female=f,
-            coordination=random() < 0.03,
-        )
-        for f in female
-    ]
-    people.email = [
-        people.new_email(rng, first, last)
-        for first, last in zip(people.first_name, people.last_name, strict=True)
-    ]
-    people.phone = [random_phone(rng) for _ in range(n)]
+    days = people.days
+    people.personal_number = people.personnummer.make_many(
+        [days.compact(YOUNGEST + int(random() * (OLDEST - YOUNGEST))) for _ in range(n)],
+        female,
+        [random() < 0.03 for _ in range(n)],
+    )
+    people.email = people.new_emails(rng, people.first_name, people.last_name)
+    people.phone = random_phones(rng, n)
     people.protected = [random() < 0.02 for _ in range(n)]
     people.created = [int(random() * HISTORY_DAYS) for _ in range(n)]
     # about one in ten was referred by someone who came before them
@@ -284,19 +282,28 @@ def _outsiders(people: Population, rng: Random) -> None:
     website. The systems draw from this one crowd, so an outsider can be both in a network
     and on the newsletter list.
     """
-    random = rng.random
-    for _ in range(max(1, people.size * 6 // 10)):
-        first, last = people.random_name(rng)
-        browsed = random() < 0.7
-        people.outsiders.append(
-            Outsider(
-                first_name=first,
-                last_name=last,
-                email=people.new_email(rng, first, last),
-                visitor=visitor_id(rng) if browsed else None,
-                ip=(ipv6(rng) if random() < 0.1 else ipv4(rng)) if browsed else None,
-            )
+    random, pools = rng.random, people.pools
+    n = max(1, people.size * 6 // 10)
+    female = [random() < 0.5 for _ in range(n)]
+    firsts = [
+        w if f else m
+        for w, m, f in zip(
+            rng.choices(pools.female_first_names, k=n),
+            rng.choices(pools.male_first_names, k=n),
+            female,
+            strict=True,
         )
+    ]
+    lasts = rng.choices(pools.last_names, k=n)
+    emails = people.new_emails(rng, firsts, lasts)
+    people.outsiders = [
+        Outsider(first, last, email, visitor_id(rng), ipv6(rng) if roll < 0.07 else ipv4(rng))
+        if roll < 0.7  # has browsed
+        else Outsider(first, last, email, None, None)
+        for first, last, email, roll in zip(
+            firsts, lasts, emails, [random() for _ in range(n)], strict=True
+        )
+    ]
 
 
 def _edge_cases(people: Population) -> None:

@@ -265,6 +265,8 @@ class _Work:
         spec = self._spec()
         connector = self.runtime.connect(spec)
         try:
+            # A declared column the system lacks fails here, by name, before any change.
+            connector.check()
             return work(connector, spec)
         finally:
             connector.close()
