@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import secrets
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+import psycopg
+import pymysql
+import pytest
+from sqlalchemy import Engine, create_engine, select, text
 
 from ombud import store
+from ombud.audit import AuditEntry
 from ombud.connectors import Lookup, connect, spec_from_register, traverse
+from ombud.demo import SYSTEM_FILES, build_database, build_demo, demo_register
 from ombud.mail import MemoryTransport
 from ombud.register import load
 from ombud.register.model import Register
+from ombud.rights import decisions
 from ombud.rights.answer import send_link
 from ombud.rights.execution import Runtime, run
 from ombud.rights.intake import NewRequest, create_request, get_request
-from ombud.rights.models import Channel, DataRequest
+from ombud.rights.models import Channel, DataRequest, ManualTask
+from ombud.rights.outcome import send_outcome
 from ombud.store.crypto import Keys
 
 KEYS = Keys.from_secret("demo systems test secret key")
@@ -54,7 +64,11 @@ class Demo:
         def deliver(session: Any, request: DataRequest) -> None:
             send_link(session, request, keys=KEYS, mail=mail, base_url="https://o.test", now=NOW)
 
+        def tell(session: Any, request: DataRequest) -> None:
+            send_outcome(request, keys=KEYS, mail=mail, register=self.register)
+
         fields: dict[str, Any] = {
+            "on_complete": tell,
             "register": self.register,
             "register_dir": self.directory,
             "keys": KEYS,
@@ -210,7 +224,9 @@ def scratch_database(server: str) -> Iterator[str]:
                 "host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True
             )
         except psycopg.OperationalError as exc:
-            pytest.fail(f'PostgreSQL is not reachable (127.0.0.1:5432): {exc}; or -m "not postgres"')
+            pytest.fail(
+                f'PostgreSQL is not reachable (127.0.0.1:5432): {exc}; or -m "not postgres"'
+            )
         with admin:
             admin.execute(f'CREATE DATABASE "{name}"')
             try:
@@ -232,14 +248,17 @@ def scratch_database(server: str) -> Iterator[str]:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def point_at(demo: Demo, url: str, *, today: dt.date = TODAY) -> dict[str, int]:
-    """Fill the database at ``url`` with the demo's rows (same size and seed) and point the
-    register's SQL systems at it; the website's log files stay in the demo's directory.
+def point_at(demo: Demo, url: str) -> dict[str, int]:
+    """Fill the database at ``url`` with the demo's rows (its size, seed and day) and point
+    the register's SQL systems at it; the website's log files stay in the demo's directory.
     Returns the row counts.
     """
-    size, seed = demo.manifest["size"], demo.manifest["seed"]
-    counts = build_database(url, size=size, seed=seed, today=today)
-    demo.register_path.write_text(
-        demo_register(dict.fromkeys(SQL_SYSTEMS, url)), encoding="utf-8"
+    manifest = demo.manifest
+    counts = build_database(
+        url,
+        size=manifest["size"],
+        seed=manifest["seed"],
+        today=dt.date.fromisoformat(manifest["today"]),
     )
+    demo.register_path.write_text(demo_register(dict.fromkeys(SQL_SYSTEMS, url)), encoding="utf-8")
     return counts

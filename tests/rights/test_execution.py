@@ -139,7 +139,17 @@ def test_erasure_leaves_nothing_outside_legal_holds(demo: Demo) -> None:
             decisions.complete_task(session, request, system_id=system_id, actor="user:2", now=NOW)
     request = demo.run(request_id)
     assert request.state == RequestState.COMPLETED, _steps(request)
+    (answer,) = demo.mail.sent
+    text = answer.get_content()
+    assert "raderat" in text
+    assert "bokföringslagen" in text  # why the invoices were kept
+    assert "Google Analytics" in text  # the recipients told (Art. 19)
     with store.transaction(demo.engine) as session:
+        suppress = next(s for s in get_request(session, request_id).steps if s.action == "suppress")
+        assert suppress.result is not None
+        assert suppress.result["grounds"]["newsletter"] == "17(1)(b)"
+        assert suppress.result["grounds"]["customer-service"] == "17(1)(c)"
+        assert suppress.result["grounds"]["accounting"] == "17(3)(b)"
         assert audit.verify(session).ok
         completed = session.scalars(
             select(AuditEntry).where(

@@ -45,7 +45,8 @@ from ombud.rights.models import (
     StepState,
     Suppression,
 )
-from ombud.rights.plan import StepAction, plan
+from ombud.rights.outcome import erasure_grounds
+from ombud.rights.plan import StepAction, plan, systems_in_scope
 from ombud.rights.states import move
 from ombud.store.crypto import Keys
 
@@ -66,8 +67,10 @@ class Runtime:
     environ: Mapping[str, str] = field(default_factory=dict, repr=False)
     connect: Callable[[SystemSpec], Connector] = connectors.connect
     clock: Clock = _utc_now
-    #: Called with the request id once its answer is packaged (to mail the link).
+    #: Called once the answer is packaged (to mail the link).
     on_package: Callable[[Session, DataRequest], None] | None = None
+    #: Called when the request completes (to tell the person what was done).
+    on_complete: Callable[[Session, DataRequest], None] | None = None
     actor: str = "worker"
 
 
@@ -112,6 +115,8 @@ def run(engine: Engine, request_id: str, runtime: Runtime) -> DataRequest:
                 now=runtime.clock(),
                 counts=totals,
             )
+            if runtime.on_complete is not None:
+                runtime.on_complete(session, request)
         elif request.state == RequestState.RUNNING:
             move(
                 session,
@@ -447,7 +452,12 @@ class _Work:
         for kind, digest in self._digests():
             for activity in scope:
                 added += self._add_suppression(kind, digest, reason, activity)
-        return _Outcome(StepState.DONE, {"suppressed": added})
+        systems = systems_in_scope(self.register, self.request.controller_id)
+        activities = sorted({a for system in systems for a in system.activities})
+        return _Outcome(
+            StepState.DONE,
+            {"suppressed": added, "grounds": erasure_grounds(self.register, activities)},
+        )
 
     def _add_suppression(self, kind: str, digest: str, reason: str, activity: str) -> int:
         exists = self.session.scalars(

@@ -13,6 +13,7 @@ from ombud.register.model import Register
 from ombud.rights.answer import send_link
 from ombud.rights.execution import Runtime
 from ombud.rights.models import DataRequest
+from ombud.rights.outcome import send_outcome
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
 
@@ -40,10 +41,16 @@ def runtime_from_settings(
             now=dt.datetime.now(dt.UTC),
         )
 
+    def tell(session: Session, request: DataRequest) -> None:
+        del session
+        send_outcome(request, keys=keys, mail=transport, register=runtime_register)
+
+    runtime_register = register if register is not None else load(register_path).register
     return Runtime(
-        register=register if register is not None else load(register_path).register,
+        register=runtime_register,
         register_dir=register_path.parent,
         keys=keys,
         environ=dict(os.environ),
         on_package=deliver,
+        on_complete=tell,
     )

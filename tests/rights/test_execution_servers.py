@@ -1,0 +1,239 @@
+"""The scenarios of test_execution.py with the demo's SQL systems in PostgreSQL and MariaDB.
+
+Each test runs one scenario of ``test_execution.py`` as it is (the scenario bodies are
+imported, not copied) on a demo whose CRM, newsletter, survey, accounting and
+telemarketing tables are in a scratch database of the server, filled by
+:func:`ombud.demo.build_database` with the demo's size, seed and day; the website's log
+files stay files. Ombud's own store is SQLite. Afterwards the server's tables are read
+with plain SQL: what must have changed did, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from demo_systems import Demo, build_once, copy_demo, point_at, scratch_database
+from test_execution import (
+    test_access_finds_the_person_everywhere_and_delivers_once as access_scenario,
+)
+from test_execution import (
+    test_ambiguous_email_waits_for_a_handler as ambiguity_scenario,
+)
+from test_execution import (
+    test_erasure_leaves_nothing_outside_legal_holds as erasure_scenario,
+)
+from test_execution import (
+    test_objection_to_marketing_is_immediate_and_to_other_waits_for_the_dpo as objection_scenario,
+)
+from test_execution import (
+    test_portability_holds_only_consent_data as portability_scenario,
+)
+from test_execution import (
+    test_rectification_applies_the_handlers_correction as rectification_scenario,
+)
+from test_execution import (
+    test_restriction_sets_the_flags_and_records_it as restriction_scenario,
+)
+from test_execution import (
+    test_strong_identifier_settles_a_shared_email as strong_identifier_scenario,
+)
+from test_execution import (
+    test_withdrawing_consent_erases_what_rested_on_it as withdrawal_scenario,
+)
+
+from ombud import store
+from ombud.connectors import REDACTED
+from ombud.demo import METADATA
+from ombud.rights.intake import list_requests
+from ombud.rights.models import DataRequest
+
+#: Every demo table on the server, and the ones with a restriction flag.
+TABLES = sorted(name for metadata in METADATA.values() for name in metadata.tables)
+FLAGGED = ("persons", "cases", "invoices")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mariadb", marks=pytest.mark.mariadb),
+    ],
+)
+def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A scratch database on the server, for this module; each test refills it."""
+    with scratch_database(request.param) as url:
+        yield url
+
+
+@pytest.fixture
+def demo(
+    server_url: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, sqlite_url: str
+) -> Iterator[Demo]:
+    built = copy_demo(build_once(tmp_path_factory), tmp_path / "demo", sqlite_url)
+    point_at(built, server_url)
+    yield built
+    built.engine.dispose()
+
+
+def _counts(demo: Demo) -> dict[str, int]:
+    """Rows per table, and restricted rows per flagged table: what a request may change."""
+    query = " UNION ALL ".join(
+        [
+            *(f"SELECT '{t}', COUNT(*) FROM {t}" for t in TABLES),
+            *(f"SELECT '{t}.restricted', COUNT(*) FROM {t} WHERE restricted" for t in FLAGGED),
+        ]
+    )
+    return {str(name): int(n) for name, n in demo.sql("crm", query)}
+
+
+def _one(demo: Demo, query: str) -> object:
+    ((value,),) = demo.sql("crm", query)
+    return value
+
+
+def _the_request(demo: Demo) -> DataRequest:
+    with store.transaction(demo.engine) as session:
+        (request,) = list_requests(session)
+        return request
+
+
+def test_the_systems_are_on_the_server(demo: Demo) -> None:
+    urls = {s.id: s.url for s in demo.register.systems if s.connector.value == "sql"}
+    assert set(urls) == {"crm", "newsletter", "survey", "accounting", "telemarketing"}
+    assert all(url and url.startswith(("postgresql", "mysql")) for url in urls.values())
+    person = demo.person("everywhere")
+    # the same people as the demo's SQLite files: the manifest's person is where it says
+    assert (
+        _one(demo, f"SELECT email FROM persons WHERE id = {person['person_id']}")
+        == (person["email"])
+    )
+
+
+def test_access(demo: Demo) -> None:
+    before = _counts(demo)
+    access_scenario(demo)
+    assert _counts(demo) == before  # an access reads and changes nothing
+
+
+def test_erasure_with_legal_hold(demo: Demo) -> None:
+    person = demo.person("everywhere")
+    pid, number, email = person["person_id"], person["personal_number"], person["email"]
+    invoices = _one(demo, f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
+    surveys = [
+        row[0]
+        for row in demo.sql(
+            "survey",
+            f"SELECT id FROM survey_answers WHERE person_id = {pid} OR LOWER(email) = '{email}'",
+        )
+    ]
+    assert invoices
+    assert surveys
+    before = _counts(demo)
+
+    erasure_scenario(demo)
+
+    # What the steps say they deleted is what went from the tables, and nothing more.
+    deleted: dict[str, int] = {}
+    for step in _the_request(demo).steps:
+        for table, counts in ((step.result or {}).get("erased") or {}).items():
+            deleted[table] = deleted.get(table, 0) + counts.get("deleted", 0)
+    assert {"persons", "cases", "newsletter_subscribers"} <= {t for t, n in deleted.items() if n}
+    assert deleted["persons"] == 1
+    after = _counts(demo)
+    assert after == {
+        **{name: n - deleted.get(name, 0) for name, n in before.items()},
+        "invoices.restricted": before["invoices.restricted"] + invoices,
+    }
+    assert _one(demo, f"SELECT COUNT(*) FROM persons WHERE id = {pid}") == 0
+    for table in ("cases", "meetings", "company_contacts", "network_members"):
+        assert _one(demo, f"SELECT COUNT(*) FROM {table} WHERE person_id = {pid}") == 0, table
+    subscribed = f"SELECT COUNT(*) FROM newsletter_subscribers WHERE LOWER(email) = '{email}'"
+    assert _one(demo, subscribed) == 0
+    # The survey keeps the anonymous score: no link to the person, the comment redacted.
+    answers = demo.sql(
+        "survey",
+        "SELECT person_id, email, comment FROM survey_answers WHERE id IN "
+        f"({', '.join(str(i) for i in surveys)})",
+    )
+    assert len(answers) == len(surveys)
+    assert all(p is None and e is None for p, e, _ in answers)
+    assert all(c in (None, REDACTED) for _, _, c in answers)
+    # The invoices are kept under the legal hold, restricted.
+    held = demo.sql(
+        "accounting", f"SELECT restricted FROM invoices WHERE personal_number = '{number}'"
+    )
+    assert len(held) == invoices
+    assert all(bool(r) for (r,) in held)
+
+
+def test_ambiguity_decided_by_a_handler(demo: Demo) -> None:
+    before = _counts(demo)
+    ambiguity_scenario(demo)
+    assert _counts(demo) == before
+
+
+def test_strong_identifier_settles_a_shared_email(demo: Demo) -> None:
+    strong_identifier_scenario(demo)
+
+
+def test_restriction(demo: Demo) -> None:
+    person = demo.person("everywhere")
+    pid, number = person["person_id"], person["personal_number"]
+    before = _counts(demo)
+    restriction_scenario(demo)
+    after = _counts(demo)
+    cases = _one(demo, f"SELECT COUNT(*) FROM cases WHERE person_id = {pid}")
+    invoices = _one(demo, f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
+    assert after == {
+        **before,
+        "persons.restricted": before["persons.restricted"] + 1,
+        "cases.restricted": before["cases.restricted"] + cases,
+        "invoices.restricted": before["invoices.restricted"] + invoices,
+    }
+    flags = demo.sql("crm", f"SELECT restricted FROM cases WHERE person_id = {pid}")
+    assert all(bool(f) for (f,) in flags)
+
+
+def test_objection(demo: Demo) -> None:
+    before = _counts(demo)
+    objection_scenario(demo)
+    # Objections live in Ombud (suppression list, restrictions), not in the systems.
+    assert _counts(demo) == before
+
+
+def test_portability(demo: Demo) -> None:
+    before = _counts(demo)
+    portability_scenario(demo)
+    assert _counts(demo) == before
+
+
+def test_withdraw_consent(demo: Demo) -> None:
+    person = demo.person("everywhere")
+    before = _counts(demo)
+    withdrawal_scenario(demo)
+    after = _counts(demo)
+    assert after == {
+        **before,
+        "newsletter_subscribers": before["newsletter_subscribers"] - 1,
+    }
+    assert (
+        _one(
+            demo,
+            f"SELECT COUNT(*) FROM newsletter_subscribers WHERE LOWER(email) = '{person['email']}'",
+        )
+        == 0
+    )
+
+
+def test_rectification(demo: Demo) -> None:
+    person = demo.person("everywhere")
+    before = demo.sql("crm", f"SELECT * FROM persons WHERE id = {person['person_id']}")
+    rectification_scenario(demo)
+    (after,) = demo.sql("crm", f"SELECT * FROM persons WHERE id = {person['person_id']}")
+    (old,) = before
+    changed = {
+        column: value for column, value in after._mapping.items() if old._mapping[column] != value
+    }
+    assert changed == {"last_name": "Rättad"}
