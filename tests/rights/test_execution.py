@@ -17,6 +17,8 @@ from ombud.audit import AuditEntry
 from ombud.demo import build_demo
 from ombud.rights import decisions
 from ombud.rights.answer import download
+from ombud.rights.errors import RequestStateError
+from ombud.rights.execution import lift_restriction
 from ombud.rights.intake import get_request
 from ombud.rights.models import DataRequest, RequestState, Restriction, Suppression
 
@@ -304,13 +306,54 @@ def test_rectification_applies_the_handlers_correction(demo: Demo) -> None:
             session,
             get_request(session, request_id),
             corrections=[("crm", "persons", [pid], "last_name", "Rättad")],
+            register=demo.register,
             keys=KEYS,
             actor="user:2",
             now=NOW,
         )
     request = demo.run(request_id)
-    assert request.state == RequestState.COMPLETED, _steps(request)
     assert demo.sql("crm", f"SELECT last_name FROM persons WHERE id = {pid}") == [("Rättad",)]
+    # The recipients Ombud does not reach are told by a person (Art. 19).
+    assert request.state == RequestState.AWAITING, _steps(request)
+    _complete_tasks(demo, request_id)
+    request = demo.run(request_id)
+    assert request.state == RequestState.COMPLETED, _steps(request)
+
+
+def _complete_tasks(demo: Demo, request_id: str) -> None:
+    with store.transaction(demo.engine) as session:
+        request = get_request(session, request_id)
+        for step in request.steps:
+            if step.action == "tell" and step.state == "waiting":
+                decisions.complete_task(
+                    session, request, system_id=step.system_id, actor="user:2", now=NOW
+                )
+
+
+def test_lifting_a_restriction_tells_the_person_first(demo: Demo) -> None:
+    person = demo.person("everywhere")
+    request_id = demo.request("restriction", _everywhere(demo))
+    demo.run(request_id)
+    _complete_tasks(demo, request_id)
+    assert demo.run(request_id).state == RequestState.COMPLETED
+    flagged = f"SELECT restricted FROM persons WHERE email = '{person['email']}'"
+    assert [bool(r[0]) for r in demo.sql("crm", flagged)] == [True]
+
+    with pytest.raises(RequestStateError, match="could not be told"):
+        lift_restriction(demo.engine, request_id, demo.runtime(), tell=lambda _: False)
+    assert [bool(r[0]) for r in demo.sql("crm", flagged)] == [True]
+
+    told: list[str] = []
+    lift_restriction(
+        demo.engine, request_id, demo.runtime(), tell=lambda r: told.append(r.id) or True
+    )
+    assert told == [request_id]
+    assert [bool(r[0]) for r in demo.sql("crm", flagged)] == [False]
+    with store.transaction(demo.engine) as session:
+        open_restrictions = (
+            select(func.count()).select_from(Restriction).where(Restriction.lifted_at.is_(None))
+        )
+        assert session.scalar(open_restrictions) == 0
 
 
 def test_unreachable_system_is_reported_and_retried(demo: Demo) -> None:

@@ -30,7 +30,7 @@ from ombud.rights.models import (
     StepState,
     Suppression,
 )
-from ombud.rights.plan import StepAction
+from ombud.rights.plan import StepAction, is_automated, systems_in_scope
 from ombud.rights.states import OPEN_STATES, move
 from ombud.store.crypto import Keys
 
@@ -134,6 +134,7 @@ def rectify(
     request: DataRequest,
     *,
     corrections: Sequence[tuple[str, str, Sequence[object], str, str]],
+    register: Register,
     keys: Keys,
     actor: str,
     now: dt.datetime,
@@ -155,18 +156,11 @@ def rectify(
         )
     for system_id, items in by_system.items():
         _decide(request, "rectify", system_id, items)
-        exists = any(
-            s.system_id == system_id and s.action == StepAction.RECTIFY for s in request.steps
-        )
-        if not exists:
-            request.steps.append(
-                RequestStep(
-                    system_id=system_id,
-                    action=StepAction.RECTIFY,
-                    state=StepState.PENDING.value,
-                    updated_at=now,
-                )
-            )
+        _add_step(request, system_id, StepAction.RECTIFY, now)
+    # Art. 19: the systems Ombud does not reach are told by a person.
+    for system in systems_in_scope(register, request.controller_id):
+        if not is_automated(system):
+            _add_step(request, system.id, StepAction.TELL, now)
     session.flush()
     audit.append(
         session,
@@ -286,6 +280,15 @@ def refuse(
             id=request.id, reason=reason.strip(), authority=name, contact=contact
         ),
     )
+
+
+def _add_step(request: DataRequest, system_id: str, action: StepAction, now: dt.datetime) -> None:
+    if not any(s.system_id == system_id and s.action == action for s in request.steps):
+        request.steps.append(
+            RequestStep(
+                system_id=system_id, action=action, state=StepState.PENDING.value, updated_at=now
+            )
+        )
 
 
 def _reopen(request: DataRequest, system_id: str) -> None:

@@ -617,3 +617,70 @@ def _totals(steps: Iterable[RequestStep]) -> dict[str, int]:
         for key, value in (_numbers(step.result or {}) or {}).items():
             totals[key] = totals.get(key, 0) + value
     return totals
+
+
+def lift_restriction(
+    engine: Engine, request_id: str, runtime: Runtime, *, tell: Callable[[DataRequest], bool]
+) -> DataRequest:
+    """Lift the restriction a completed restriction request set (Art. 18(3)).
+
+    The person is told first: ``tell`` must send the notice and return True, or nothing
+    is lifted. Then the restrict columns are cleared in every automated system and the
+    restrictions Ombud recorded for the gate are marked lifted, with an audit entry.
+    """
+    with store.transaction(engine) as session:
+        request = get_request(session, request_id)
+        if request.type != RequestType.RESTRICTION or request.state != RequestState.COMPLETED:
+            raise RequestStateError(
+                f"request {request.id} is not a completed restriction; nothing to lift"
+            )
+        if not tell(request):
+            raise RequestStateError(
+                f"the person of request {request.id} could not be told; the restriction "
+                "stays until they are (Art. 18(3))"
+            )
+    cleared = 0
+    for system in systems_in_scope(runtime.register, request.controller_id):
+        if system.connector.value == "manual":
+            continue
+        spec = spec_from_register(system, environ=runtime.environ, base_dir=runtime.register_dir)
+        connector = runtime.connect(spec)
+        try:
+            connector.check()
+            lookup = Lookup(
+                {
+                    kind: frozenset(
+                        v for k, v in plaintext_identifiers(request, runtime.keys) if k == kind
+                    )
+                    for kind in {i.kind for i in request.identifiers}
+                }
+            )
+            match = narrow(
+                traverse(connector, lookup),
+                spec,
+                lookup,
+                ((request.decisions or {}).get("match") or {}).get(spec.id),
+            )
+            for name, collection in spec.collections.items():
+                keys = [row.key for row in match.rows if row.collection == name]
+                if keys and collection.restrict and not collection.held:
+                    cleared += connector.restrict(name, keys, on=False).restricted
+        finally:
+            connector.close()
+    with store.transaction(engine) as session:
+        request = get_request(session, request_id)
+        now = runtime.clock()
+        for restriction in session.scalars(
+            select(Restriction).where(
+                Restriction.request_id == request.id, Restriction.lifted_at.is_(None)
+            )
+        ):
+            restriction.lifted_at = now
+        audit.append(
+            session,
+            actor=runtime.actor,
+            action="request.restriction_lifted",
+            object_id=f"request:{request.id}",
+            counts={"rows": cleared},
+        )
+        return request

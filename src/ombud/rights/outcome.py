@@ -160,3 +160,30 @@ _TEXTS = {
         "have the right to lodge a complaint with the supervisory authority.",
     },
 }
+
+
+def lifting_notice(request: DataRequest) -> tuple[str, str]:
+    """(subject, text) telling the person that a restriction will be lifted (Art. 18(3))."""
+    lang = request.language if request.language in _LIFT else "en"
+    subject, text = _LIFT[lang]
+    return subject.format(id=request.id), text.format(id=request.id)
+
+
+_LIFT = {
+    "sv": (
+        "Begränsningen i ärende {id} hävs",
+        (
+            "Hej!\n\nVi meddelar dig att begränsningen av behandlingen av dina personuppgifter "
+            "(ärende {id}) nu hävs. Har du frågor eller invändningar, kontakta vårt "
+            "dataskyddsombud.\n"
+        ),
+    ),
+    "en": (
+        "The restriction in case {id} is lifted",
+        (
+            "Hello,\n\nWe are letting you know that the restriction of the processing of your "
+            "personal data (case {id}) is now lifted. If you have questions or objections, "
+            "contact our data protection officer.\n"
+        ),
+    ),
+}
