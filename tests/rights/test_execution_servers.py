@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from demo_systems import Demo, build_once, copy_demo, point_at, scratch_database
+from sqlalchemy import Row, create_engine, text
+from sqlalchemy.pool import NullPool
 from test_execution import (
     test_access_finds_the_person_everywhere_and_delivers_once as access_scenario,
 )
@@ -53,6 +56,32 @@ TABLES = sorted(name for metadata in METADATA.values() for name in metadata.tabl
 FLAGGED = ("persons", "cases", "invoices")
 
 
+class Server:
+    """The scratch database on one server, read with plain SQL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url, poolclass=NullPool)
+
+    def rows(self, query: str) -> list[Row[Any]]:
+        with self.engine.connect() as connection:
+            return list(connection.execute(text(query)))
+
+    def one(self, query: str) -> Any:
+        ((value,),) = self.rows(query)
+        return value
+
+    def counts(self) -> dict[str, int]:
+        """Rows per table, and restricted rows per flagged table: what a request may change."""
+        query = " UNION ALL ".join(
+            [
+                *(f"SELECT '{t}', COUNT(*) FROM {t}" for t in TABLES),
+                *(f"SELECT '{t}.restricted', COUNT(*) FROM {t} WHERE restricted" for t in FLAGGED),
+            ]
+        )
+        return {str(name): int(n) for name, n in self.rows(query)}
+
+
 @pytest.fixture(
     scope="module",
     params=[
@@ -60,36 +89,22 @@ FLAGGED = ("persons", "cases", "invoices")
         pytest.param("mariadb", marks=pytest.mark.mariadb),
     ],
 )
-def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     """A scratch database on the server, for this module; each test refills it."""
     with scratch_database(request.param) as url:
-        yield url
+        server = Server(url)
+        yield server
+        server.engine.dispose()
 
 
 @pytest.fixture
 def demo(
-    server_url: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, sqlite_url: str
+    server: Server, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, sqlite_url: str
 ) -> Iterator[Demo]:
     built = copy_demo(build_once(tmp_path_factory), tmp_path / "demo", sqlite_url)
-    point_at(built, server_url)
+    point_at(built, server.url)
     yield built
     built.engine.dispose()
-
-
-def _counts(demo: Demo) -> dict[str, int]:
-    """Rows per table, and restricted rows per flagged table: what a request may change."""
-    query = " UNION ALL ".join(
-        [
-            *(f"SELECT '{t}', COUNT(*) FROM {t}" for t in TABLES),
-            *(f"SELECT '{t}.restricted', COUNT(*) FROM {t} WHERE restricted" for t in FLAGGED),
-        ]
-    )
-    return {str(name): int(n) for name, n in demo.sql("crm", query)}
-
-
-def _one(demo: Demo, query: str) -> object:
-    ((value,),) = demo.sql("crm", query)
-    return value
 
 
 def _the_request(demo: Demo) -> DataRequest:
@@ -98,30 +113,28 @@ def _the_request(demo: Demo) -> DataRequest:
         return request
 
 
-def test_the_systems_are_on_the_server(demo: Demo) -> None:
+def test_the_systems_are_on_the_server(demo: Demo, server: Server) -> None:
     urls = {s.id: s.url for s in demo.register.systems if s.connector.value == "sql"}
     assert set(urls) == {"crm", "newsletter", "survey", "accounting", "telemarketing"}
     assert all(url and url.startswith(("postgresql", "mysql")) for url in urls.values())
     person = demo.person("everywhere")
     # the same people as the demo's SQLite files: the manifest's person is where it says
-    assert (
-        _one(demo, f"SELECT email FROM persons WHERE id = {person['person_id']}")
-        == (person["email"])
-    )
+    query = f"SELECT email FROM persons WHERE id = {person['person_id']}"
+    assert server.one(query) == person["email"]
 
 
-def test_access(demo: Demo) -> None:
-    before = _counts(demo)
+def test_access(demo: Demo, server: Server) -> None:
+    before = server.counts()
     access_scenario(demo)
-    assert _counts(demo) == before  # an access reads and changes nothing
+    assert server.counts() == before  # an access reads and changes nothing
 
 
-def test_erasure_with_legal_hold(demo: Demo) -> None:
+def test_erasure_with_legal_hold(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
     pid, number, email = person["person_id"], person["personal_number"], person["email"]
-    invoices = _one(demo, f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
+    invoices = server.one(f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
     assert invoices
-    before = _counts(demo)
+    before = server.counts()
 
     erasure_scenario(demo)
 
@@ -132,88 +145,81 @@ def test_erasure_with_legal_hold(demo: Demo) -> None:
             deleted[table] = deleted.get(table, 0) + counts.get("deleted", 0)
     assert {"persons", "cases", "newsletter_subscribers"} <= {t for t, n in deleted.items() if n}
     assert deleted["persons"] == 1
-    after = _counts(demo)
+    after = server.counts()
     assert after == {
         **{name: n - deleted.get(name, 0) for name, n in before.items()},
         "invoices.restricted": before["invoices.restricted"] + invoices,
     }
-    assert _one(demo, f"SELECT COUNT(*) FROM persons WHERE id = {pid}") == 0
+    assert server.one(f"SELECT COUNT(*) FROM persons WHERE id = {pid}") == 0
     for table in ("cases", "meetings", "company_contacts", "network_members"):
-        assert _one(demo, f"SELECT COUNT(*) FROM {table} WHERE person_id = {pid}") == 0, table
+        assert server.one(f"SELECT COUNT(*) FROM {table} WHERE person_id = {pid}") == 0, table
     subscribed = f"SELECT COUNT(*) FROM newsletter_subscribers WHERE LOWER(email) = '{email}'"
-    assert _one(demo, subscribed) == 0
+    assert server.one(subscribed) == 0
     # The invoices are kept under the legal hold, restricted.
-    held = demo.sql(
-        "accounting", f"SELECT restricted FROM invoices WHERE personal_number = '{number}'"
-    )
+    held = server.rows(f"SELECT restricted FROM invoices WHERE personal_number = '{number}'")
     assert len(held) == invoices
     assert all(bool(r) for (r,) in held)
 
 
-def test_ambiguity_decided_by_a_handler(demo: Demo) -> None:
-    before = _counts(demo)
+def test_ambiguity_decided_by_a_handler(demo: Demo, server: Server) -> None:
+    before = server.counts()
     ambiguity_scenario(demo)
-    assert _counts(demo) == before
+    assert server.counts() == before
 
 
 def test_strong_identifier_settles_a_shared_email(demo: Demo) -> None:
     strong_identifier_scenario(demo)
 
 
-def test_restriction(demo: Demo) -> None:
+def test_restriction(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
     pid, number = person["person_id"], person["personal_number"]
-    before = _counts(demo)
+    before = server.counts()
     restriction_scenario(demo)
-    after = _counts(demo)
-    cases = _one(demo, f"SELECT COUNT(*) FROM cases WHERE person_id = {pid}")
-    invoices = _one(demo, f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
+    after = server.counts()
+    cases = server.one(f"SELECT COUNT(*) FROM cases WHERE person_id = {pid}")
+    invoices = server.one(f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
     assert after == {
         **before,
         "persons.restricted": before["persons.restricted"] + 1,
         "cases.restricted": before["cases.restricted"] + cases,
         "invoices.restricted": before["invoices.restricted"] + invoices,
     }
-    flags = demo.sql("crm", f"SELECT restricted FROM cases WHERE person_id = {pid}")
+    flags = server.rows(f"SELECT restricted FROM cases WHERE person_id = {pid}")
     assert all(bool(f) for (f,) in flags)
 
 
-def test_objection(demo: Demo) -> None:
-    before = _counts(demo)
+def test_objection(demo: Demo, server: Server) -> None:
+    before = server.counts()
     objection_scenario(demo)
     # Objections live in Ombud (suppression list, restrictions), not in the systems.
-    assert _counts(demo) == before
+    assert server.counts() == before
 
 
-def test_portability(demo: Demo) -> None:
-    before = _counts(demo)
+def test_portability(demo: Demo, server: Server) -> None:
+    before = server.counts()
     portability_scenario(demo)
-    assert _counts(demo) == before
+    assert server.counts() == before
 
 
-def test_withdraw_consent(demo: Demo) -> None:
+def test_withdraw_consent(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
-    before = _counts(demo)
+    before = server.counts()
     withdrawal_scenario(demo)
-    after = _counts(demo)
+    after = server.counts()
     assert after == {
         **before,
         "newsletter_subscribers": before["newsletter_subscribers"] - 1,
     }
-    assert (
-        _one(
-            demo,
-            f"SELECT COUNT(*) FROM newsletter_subscribers WHERE LOWER(email) = '{person['email']}'",
-        )
-        == 0
-    )
+    subscribed = "SELECT COUNT(*) FROM newsletter_subscribers WHERE LOWER(email) = '{}'"
+    assert server.one(subscribed.format(person["email"])) == 0
 
 
-def test_rectification(demo: Demo) -> None:
+def test_rectification(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
-    before = demo.sql("crm", f"SELECT * FROM persons WHERE id = {person['person_id']}")
+    before = server.rows(f"SELECT * FROM persons WHERE id = {person['person_id']}")
     rectification_scenario(demo)
-    (after,) = demo.sql("crm", f"SELECT * FROM persons WHERE id = {person['person_id']}")
+    (after,) = server.rows(f"SELECT * FROM persons WHERE id = {person['person_id']}")
     (old,) = before
     changed = {
         column: value for column, value in after._mapping.items() if old._mapping[column] != value
