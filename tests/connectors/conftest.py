@@ -37,10 +37,6 @@ MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306/{name}?charset=utf8mb4"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "mariadb: needs the MariaDB server at 127.0.0.1:3306")
-
-
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Marked here, not in the fixture's params: `pytest.mark.mariadb` at import time fails

@@ -16,11 +16,6 @@ import pytest
 MARIADB = {"host": "127.0.0.1", "port": 3306, "user": "root"}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Until pyproject.toml registers it next to `postgres` (pytest runs with --strict-markers).
-    config.addinivalue_line("markers", "mariadb: needs the MariaDB server at 127.0.0.1:3306")
-
-
 def _name() -> str:
     # one per process and call: parallel and concurrent runs never share a database
     return f"ombud_demo_{os.getpid()}_{secrets.token_hex(4)}"

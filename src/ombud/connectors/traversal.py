@@ -10,13 +10,15 @@ level, so the statements grow with the depth of the graph and the batches, not
 with the rows. Visited sets end cycles (``cases.parent_id -> cases.id``).
 
 Whose rows are they? A row matched through an identity column is the subject's.
-A row reached through a reference belongs to the subject too, unless its
-collection has identity columns of its own: then it is another person's row that
-mentions the subject (``persons.referred_by -> persons.id``, the people the
-subject referred). Such a row is returned as a :class:`Mention` — its key and
-the referencing column — and traversal does not go on from it, so one subject's
-request never reaches the rows of the people linked to them. References are
-never followed *up* (from a case to its handler) for the same reason.
+A row reached through a reference belongs to the subject too (their cases, their
+meetings), unless it identifies another party: it carries a party identifier
+(e-mail, phone, personnummer, orgnr, customer id) and none of them is the
+subject's (``persons.referred_by -> persons.id``: the people the subject
+referred; a company the subject owns, a legal person of its own). Such a row is
+returned as a :class:`Mention` — its key, the referencing column and the value it holds — and
+traversal does not go on from it, so one subject's request never reaches the
+rows of the people linked to them. References are never followed *up* (from a
+case to its handler) for the same reason.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from ombud.connectors.base import Connector, Found, Key, Lookup, SystemSpec, Val
 
 __all__ = ["Mention", "Traversal", "erasure_order", "traverse", "written_forms"]
 
+#: Identifier kinds that name a party (a person or an organisation), unlike a device or a
+#: session (visitor_id, ip): a row reached by reference that carries another party's is theirs.
+PARTY_KINDS = frozenset({"email", "phone", "personnummer", "orgnr", "customer_id"})
+
 
 @dataclass(frozen=True)
 class Mention:
@@ -41,6 +47,8 @@ class Mention:
     collection: str
     key: Key
     column: str
+    #: What the column holds: the referenced value of one of the subject's rows.
+    value: Value = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class _Walk:
         self.found: dict[str, dict[Key, Found]] = {name: {} for name in spec.collections}
         self.mentions: dict[tuple[str, Key], Mention] = {}
         self.searched: set[tuple[str, str, Value]] = set()
+        self.subject: dict[str, frozenset[str]] = {}
         # parent collection -> the (child collection, column, parent column) pointing at it
         self.children: dict[str, list[tuple[str, str, str]]] = {}
         for name, collection in spec.collections.items():
@@ -100,6 +109,11 @@ class _Walk:
                 self.children.setdefault(ref.collection, []).append((name, column, ref.column))
 
     def seeds(self, lookup: Lookup, forms: Callable[[str, str], frozenset[str]]) -> _Level:
+        # Every written form of the subject's identifiers, to recognise their rows.
+        self.subject = {
+            kind: frozenset(form for value in values for form in forms(kind, value))
+            for kind, values in lookup.identifiers.items()
+        }
         level: _Level = {}
         for name, collection in self.spec.collections.items():
             for kind, column in collection.identity.items():
@@ -119,10 +133,11 @@ class _Walk:
             self.searched.update((name, column, v) for v in new)
             if not new:
                 continue
-            subjects = not by_reference or not self.spec.collections[name].identity
             for row in self.connector.find(name, column, new):
-                if not subjects:
-                    self.mentions.setdefault((name, row.key), Mention(name, row.key, column))
+                if by_reference and self._another_party(name, row):
+                    self.mentions.setdefault(
+                        (name, row.key), Mention(name, row.key, column, row.values.get(column))
+                    )
                 elif row.key not in self.found[name]:
                     self.found[name][row.key] = row
                     for child, child_column, parent_column in self.children.get(name, ()):
@@ -130,6 +145,20 @@ class _Walk:
                         if value is not None:
                             following.setdefault((child, child_column), set()).add(value)
         return following
+
+    def _another_party(self, name: str, row: Found) -> bool:
+        """Whether a row reached by reference identifies a party other than the subject:
+        it carries a party identifier (e-mail, phone, personnummer, orgnr, customer id)
+        and none of its party identifiers is one of the subject's.
+        """
+        own = [
+            (kind, row.values.get(column))
+            for kind, column in self.spec.collections[name].identity.items()
+            if kind in PARTY_KINDS and row.values.get(column) not in (None, "")
+        ]
+        return bool(own) and not any(
+            str(value) in self.subject.get(kind, frozenset()) for kind, value in own
+        )
 
     def result(self) -> Traversal:
         mentions: dict[str, list[Mention]] = {}

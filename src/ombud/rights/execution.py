@@ -25,6 +25,7 @@ from ombud.connectors import (
     ConnectorError,
     Counts,
     Found,
+    Key,
     Lookup,
     Strategy,
     SystemSpec,
@@ -304,6 +305,19 @@ class _Work:
             if match.ambiguous:
                 return self._ambiguous(match)
             excepted = self._excepted_collections(spec)
+            # Other people's rows that point at the person lose the link first, one
+            # statement per collection and column, so no foreign key blocks the erasure.
+            links: dict[tuple[str, str], list[Key]] = {}
+            for mention_collection, mentions in match.mentions.items():
+                for mention in mentions:
+                    links.setdefault((mention_collection, mention.column), []).append(mention.key)
+            for (mention_collection, column), keys in links.items():
+                connector.erase(
+                    mention_collection,
+                    keys,
+                    {column: Strategy.NULL},
+                    hash_key=self.runtime.keys.hmac_key,
+                )
             totals: dict[str, Counts] = {}
             for name in connectors.erasure_order(spec):
                 keys = [row.key for row in match.rows if row.collection == name]
@@ -326,14 +340,6 @@ class _Work:
                 elif keys:
                     totals[name] = connector.erase(
                         name, keys, collection.erasure, hash_key=self.runtime.keys.hmac_key
-                    )
-            for mention_collection, mentions in match.mentions.items():
-                for mention in mentions:
-                    connector.erase(
-                        mention_collection,
-                        [mention.key],
-                        {mention.column: Strategy.NULL},
-                        hash_key=self.runtime.keys.hmac_key,
                     )
             return _Outcome(StepState.DONE, {"erased": _counts_json(totals)})
 

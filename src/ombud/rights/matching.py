@@ -69,9 +69,24 @@ def narrow(
     if not dropped:
         return Match(rows, traversal.mentions)
     kept = _without(rows, dropped, spec)
-    # The mentions pointed at rows some of which are gone: clearing them could cut
-    # another person's link to a row that stays, so none are cleared.
-    return Match(kept, {})
+    return Match(kept, _mentions_of(traversal.mentions, kept, spec))
+
+
+def _mentions_of(
+    mentions: Mapping[str, list[Mention]], kept: list[Found], spec: SystemSpec
+) -> dict[str, list[Mention]]:
+    """The mentions that point at rows still the person's (not at dropped ones)."""
+    result: dict[str, list[Mention]] = {}
+    for collection, found in mentions.items():
+        for mention in found:
+            target = spec.collections[collection].references[mention.column]
+            if any(
+                row.collection == target.collection
+                and row.values.get(target.column) == mention.value
+                for row in kept
+            ):
+                result.setdefault(collection, []).append(mention)
+    return result
 
 
 def _without(rows: list[Found], dropped: list[Found], spec: SystemSpec) -> list[Found]:

@@ -148,6 +148,7 @@ def _seed_head(table: Table, connection: Connection, **_: Any) -> None:
 
 def all_tables() -> MetaData:
     """Ombud's whole schema: these tables and the domain packages' own models."""
+    import ombud.consent.models  # noqa: PLC0415 - registering its tables is the point
     import ombud.rights.models  # noqa: PLC0415 - registering its tables is the point
     import ombud.store.apikeys  # noqa: F401, PLC0415 - registering its tables is the point
 

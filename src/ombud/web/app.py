@@ -14,7 +14,7 @@ from ombud import __version__, store
 from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
-from ombud.web import answers, gate, portal, privacy, requests_api
+from ombud.web import answers, banner, gate, portal, privacy, requests_api
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.registry import RegisterSource
 from ombud.worker import InlineWorker, runtime_from_settings
@@ -86,6 +86,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(portal.router)
     app.include_router(requests_api.router)
     app.include_router(answers.router)
+    app.include_router(consent_api.router)
+    app.include_router(banner.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -18,9 +18,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ombud import store
+from ombud.consent.source import LEDGER
 from ombud.gate import (
     MAX_SUBJECTS,
-    NO_CONSENT_LEDGER,
     BatchTooLargeError,
     ConsentSource,
     InvalidSubjectError,
@@ -122,7 +122,7 @@ router = APIRouter(tags=["processing gate"], route_class=NoEchoRoute)
 
 def consent_source() -> ConsentSource:
     """The consent ledger the gate reads; the seam the ledger (and tests) plug into."""
-    return NO_CONSENT_LEDGER
+    return LEDGER
 
 
 def _keys(request: Request) -> Keys:

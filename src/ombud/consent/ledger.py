@@ -1,0 +1,538 @@
+"""The consent ledger: record a choice, read the current state, lapse old consent, erase.
+
+A choice is written set-based in the caller's transaction: one INSERT of all
+its events, one upsert of the derived ``consent_state`` rows (ON CONFLICT on
+both SQLite and PostgreSQL) and one audit entry (``consent.recorded``, object
+``choice:<choice_id>``, counts per event type). Reading the subject's current
+state first (one SELECT) decides ``refused`` or ``withdrawn``.
+
+Transitions, per purpose of a choice:
+
+=============  ==================================  ===========
+answer         state before                        event
+=============  ==================================  ===========
+yes            anything                            ``given``
+no             ``given`` and not yet expired       ``withdrawn``
+no             anything else (none, refused, ...)  ``refused``
+=============  ==================================  ===========
+
+A ``given`` lapses ``consent.renew_after`` after it was recorded
+(:func:`expiry`): it then reads as ``none`` and the banner asks again;
+:func:`record_expired` may write the ``expired`` events for the lapsed ones.
+A GPC signal turns the answer for the GPC purposes (:mod:`ombud.consent.purposes`)
+into "no" whatever was sent, and every event of the choice carries ``gpc``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Collection, Iterator, Mapping, Set
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ombud import audit
+from ombud.consent.errors import InvalidChoiceError
+from ombud.consent.models import (
+    ConsentEvent,
+    ConsentSignup,
+    ConsentStateRow,
+    ConsentWebhook,
+    EventType,
+    Method,
+)
+from ombud.consent.purposes import PurposeMap, purpose_map
+from ombud.consent.texts import store_text
+from ombud.discovery import InvalidIdentifierError, normalise, truncate_ip
+from ombud.gate.consent import ConsentValue
+from ombud.register.model import ISO_DURATION, Register
+from ombud.rights.deadlines import add_months, swedish_date
+from ombud.store.crypto import Keys
+
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_PURPOSES",
+    "Choice",
+    "RecordedEvent",
+    "current",
+    "erase_subject",
+    "expiry",
+    "record_choice",
+    "record_expired",
+    "subject_digest",
+    "user_agent_family",
+]
+
+#: Digests per ``IN (...)``: under every backend's limit on bound parameters.
+CHUNK_SIZE = 1_000
+#: The most purposes one choice may answer; registers have a handful.
+MAX_PURPOSES = 50
+#: Methods whose purposes must be the banner's (its optional categories').
+BANNER_METHODS = frozenset({Method.BANNER, Method.BANNER_SETTINGS})
+
+_EVENTS = cast(Table, ConsentEvent.__table__)
+_STATE = cast(Table, ConsentStateRow.__table__)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event written: its purpose, type and receipt id (= the event id)."""
+
+    purpose: str
+    event: EventType
+    receipt_id: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A recorded choice: its id, the events written (by purpose) and whether GPC applied."""
+
+    choice_id: str
+    subject_digest: str
+    events: tuple[RecordedEvent, ...]
+    gpc: bool
+
+
+def expiry(given_at: dt.datetime, renew_after: str | None) -> dt.datetime | None:
+    """When consent given at ``given_at`` lapses: ``renew_after`` later; None if it never does.
+
+    Months and years are calendar months (31 January + P1M is the end of
+    February), weeks and days exact.
+    """
+    if renew_after is None:
+        return None
+    match = ISO_DURATION.match(renew_after)
+    if match is None:
+        raise ValueError(f"{renew_after!r} is not an ISO 8601 duration")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    months = parts.get("years", 0) * 12 + parts.get("months", 0)
+    moved = given_at
+    if months:
+        day = add_months(given_at.date(), months)
+        moved = given_at.replace(year=day.year, month=day.month, day=day.day)
+    return moved + dt.timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0))
+
+
+#: Tokens of the User-Agent, tested in this order (Edge and Opera say "Chrome" too, Chrome
+#: says "Safari"), and the family they mean.
+_FAMILIES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Edg/", "Edge/", "EdgA/", "EdgiOS/"), "Edge"),
+    (("OPR/", "Opera", "SamsungBrowser/", "YaBrowser/", "Vivaldi/"), "Other"),
+    (("Firefox/", "FxiOS/"), "Firefox"),
+    (("Chrome/", "CriOS/", "Chromium/"), "Chrome"),
+)
+
+
+def user_agent_family(user_agent: str | None) -> str | None:
+    """The browser family of a User-Agent: Edge, Chrome, Firefox, Safari or Other.
+
+    A few substring tests; the User-Agent itself is never kept.
+    """
+    if not user_agent:
+        return None
+    for tokens, family in _FAMILIES:
+        if any(token in user_agent for token in tokens):
+            return family
+    if "Safari/" in user_agent and "Version/" in user_agent:
+        return "Safari"
+    return "Other"
+
+
+def _ip(ip: str | None) -> str | None:
+    if not ip:
+        return None
+    try:
+        return truncate_ip(ip)
+    except InvalidIdentifierError:
+        return None  # not an address (a test client, a Unix socket): nothing to keep
+
+
+def subject_digest(keys: Keys, kind: str, value: str, *, now: dt.datetime) -> str:
+    """The HMAC a subject is stored under. A ``visitor_id`` must be a UUID (lower-cased).
+
+    Raises :class:`InvalidChoiceError` (field ``visitor_id`` or ``subject``).
+    """
+    if kind == "visitor_id":
+        try:
+            normalised = str(uuid.UUID(value))
+        except (ValueError, AttributeError, TypeError):
+            raise InvalidChoiceError(
+                "visitor_id must be a UUID such as crypto.randomUUID() makes, e.g. "
+                "3f2b8c1e-5a4d-4c2b-9e1f-7a6b5c4d3e2f",
+                field="visitor_id",
+            ) from None
+        if len(value) != 36:
+            raise InvalidChoiceError(
+                "visitor_id must be a UUID in its usual 36-character form", field="visitor_id"
+            )
+        return keys.identifier(kind, normalised)
+    try:
+        normalised = normalise(kind, value, today=swedish_date(now))
+    except InvalidIdentifierError as exc:
+        # The message never contains the value (ombud.discovery's promise).
+        raise InvalidChoiceError(str(exc), field="subject") from None
+    return keys.identifier(kind, normalised)
+
+
+def _new_choice_id() -> str:
+    # The id goes into an audit entry, which refuses anything that looks like personal
+    # data: a random UUID starting "19811218-9876-..." reads as a personnummer. Draw again.
+    while True:
+        choice_id = str(uuid.uuid4())
+        if audit.find_personal_data(f"choice:{choice_id}") is None:
+            return choice_id
+
+
+def _check(
+    purposes: PurposeMap, choices: Mapping[str, bool], method: Method, language: str
+) -> None:
+    if language not in purposes.languages:
+        raise InvalidChoiceError(
+            f"the register has no language {language!r}; use one of: "
+            f"{', '.join(purposes.languages)}",
+            field="language",
+        )
+    if not choices:
+        raise InvalidChoiceError("give at least one purpose and the answer", field="choices")
+    if len(choices) > MAX_PURPOSES:
+        raise InvalidChoiceError(
+            f"{len(choices)} purposes in one choice; at most {MAX_PURPOSES}", field="choices"
+        )
+    allowed: Collection[str] = purposes.banner if method in BANNER_METHODS else purposes.consent
+    unknown = sorted(p for p in choices if p not in allowed)
+    if unknown:
+        where = "the banner asks about" if method in BANNER_METHODS else "the register has"
+        raise InvalidChoiceError(
+            f"unknown purpose {', '.join(map(repr, unknown))}; {where}: "
+            f"{', '.join(sorted(allowed)) or 'none'}",
+            field="choices",
+        )
+    if method is Method.BANNER:
+        missing = sorted(p for p in purposes.banner if p not in choices)
+        if missing:
+            raise InvalidChoiceError(
+                f"a banner choice answers every purpose it asks about; missing: "
+                f"{', '.join(missing)}",
+                field="choices",
+            )
+    for purpose, answer in choices.items():
+        if not isinstance(answer, bool):
+            raise InvalidChoiceError(
+                f"the answer for {purpose!r} must be true or false", field="choices"
+            )
+
+
+def _method(method: Method | str) -> Method:
+    try:
+        return Method(method)
+    except ValueError:
+        raise InvalidChoiceError(
+            f"unknown method {method!r}; use one of: {', '.join(m.value for m in Method)}",
+            field="method",
+        ) from None
+
+
+def _insert(session: Session) -> Any:
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def record_choice(
+    session: Session,
+    *,
+    keys: Keys,
+    register: Register,
+    register_version: str,
+    subject: tuple[str, str],
+    choices: Mapping[str, bool],
+    method: Method | str,
+    language: str,
+    text: Mapping[str, Any] | None = None,
+    text_digest: str | None = None,
+    gpc: bool = False,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: dt.datetime,
+    actor: str = "subject",
+) -> Choice:
+    """Record one choice of ``subject`` (kind, value) in the caller's transaction.
+
+    ``register`` is the version ``register_version`` the person was shown;
+    ``choices`` maps purposes to yes or no. The text shown is ``text`` (stored
+    now unless it is already) or the ``text_digest`` of a stored one. ``ip``
+    is kept truncated and ``user_agent`` as its family only.
+
+    Writes one INSERT of every event, one upsert of the state rows and one
+    audit entry. Raises :class:`InvalidChoiceError` (its ``field`` names the
+    input) before writing anything.
+    """
+    kind, value = subject
+    chosen_method = _method(method)
+    purposes = purpose_map(register, register_version)
+    _check(purposes, choices, chosen_method, language)
+    digest = subject_digest(keys, kind, value, now=now)
+    if text is not None:
+        text_digest = store_text(
+            session, text, register_version=register_version, language=language, now=now
+        )
+    if text_digest is None:
+        raise InvalidChoiceError("give the text shown, or its digest", field="text_digest")
+
+    answers = {
+        purpose: answer and not (gpc and purpose in purposes.gpc)
+        for purpose, answer in sorted(choices.items())
+    }
+    before = {
+        row.purpose: row
+        for row in session.execute(
+            select(_STATE.c.purpose, _STATE.c.state, _STATE.c.expires_at).where(
+                _STATE.c.subject_digest == digest, _STATE.c.purpose.in_(answers)
+            )
+        )
+    }
+    choice_id = _new_choice_id()
+    ip_truncated = _ip(ip)
+    family = user_agent_family(user_agent)
+    banner = chosen_method in BANNER_METHODS
+    lapses = expiry(now, purposes.renew_after)
+    events: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    recorded: list[RecordedEvent] = []
+    for purpose, answer in answers.items():
+        if answer:
+            kind_of_event = EventType.GIVEN
+        else:
+            previous = before.get(purpose)
+            in_force = (
+                previous is not None
+                and previous.state == EventType.GIVEN
+                and (previous.expires_at is None or previous.expires_at > now)
+            )
+            kind_of_event = EventType.WITHDRAWN if in_force else EventType.REFUSED
+        event_id = str(uuid.uuid4())
+        events.append(
+            {
+                "id": event_id,
+                "choice_id": choice_id,
+                "subject_digest": digest,
+                "subject_kind": kind,
+                "purpose": purpose,
+                "category": purposes.banner.get(purpose) if banner else None,
+                "event": kind_of_event.value,
+                "method": chosen_method.value,
+                "text_digest": text_digest,
+                "register_version": register_version,
+                "language": language,
+                "gpc": gpc,
+                "ip_truncated": ip_truncated,
+                "user_agent_family": family,
+                "created_at": now,
+            }
+        )
+        states.append(
+            {
+                "subject_digest": digest,
+                "purpose": purpose,
+                "state": kind_of_event.value,
+                "event_id": event_id,
+                "updated_at": now,
+                "expires_at": lapses if kind_of_event is EventType.GIVEN else None,
+            }
+        )
+        recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
+
+    session.execute(insert(_EVENTS).values(events))
+    _upsert_states(session, states)
+    counts: dict[str, int] = {}
+    for event in recorded:
+        counts[event.event.value] = counts.get(event.event.value, 0) + 1
+    if gpc:
+        counts["gpc"] = 1
+    # Last: the audit append locks the chain head until commit.
+    audit.append(
+        session,
+        actor=actor,
+        action="consent.recorded",
+        object_id=f"choice:{choice_id}",
+        counts=counts,
+    )
+    return Choice(choice_id, digest, tuple(recorded), gpc)
+
+
+def _upsert_states(session: Session, states: list[dict[str, Any]]) -> None:
+    statement = _insert(session)(_STATE).values(states)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[_STATE.c.subject_digest, _STATE.c.purpose],
+            set_={
+                "state": statement.excluded.state,
+                "event_id": statement.excluded.event_id,
+                "updated_at": statement.excluded.updated_at,
+                "expires_at": statement.excluded.expires_at,
+            },
+        )
+    )
+
+
+def _chunks(values: Set[str]) -> Iterator[list[str]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), CHUNK_SIZE):
+        yield ordered[start : start + CHUNK_SIZE]
+
+
+def read_value(state: str, expires_at: dt.datetime | None, now: dt.datetime) -> ConsentValue:
+    """What a stored state means at ``now``: a lapsed ``given`` and ``expired`` read as none."""
+    if state == EventType.GIVEN:
+        return "given" if expires_at is None or expires_at > now else "none"
+    if state == EventType.WITHDRAWN:
+        return "withdrawn"
+    if state == EventType.REFUSED:
+        return "refused"
+    return "none"
+
+
+def state_rows(
+    session: Session, digests: Set[str], purposes: Set[str]
+) -> Iterator[tuple[str, str, str, dt.datetime, dt.datetime | None]]:
+    """(digest, purpose, state, updated_at, expires_at) of every state row asked for.
+
+    One statement per 1,000 digests.
+    """
+    if not digests or not purposes:
+        return
+    for chunk in _chunks(digests):
+        query = select(
+            _STATE.c.subject_digest,
+            _STATE.c.purpose,
+            _STATE.c.state,
+            _STATE.c.updated_at,
+            _STATE.c.expires_at,
+        ).where(_STATE.c.subject_digest.in_(chunk), _STATE.c.purpose.in_(sorted(purposes)))
+        for row in session.execute(query):
+            yield row.subject_digest, row.purpose, row.state, row.updated_at, row.expires_at
+
+
+def current(
+    session: Session, digests: Set[str], purposes: Set[str], *, now: dt.datetime
+) -> dict[str, dict[str, ConsentValue]]:
+    """The consent of each of ``digests`` to each of ``purposes`` at ``now``.
+
+    Every digest and purpose asked for is in the answer: ``given``,
+    ``refused``, ``withdrawn`` or ``none`` (nothing recorded, or a ``given``
+    past its ``expires_at``: the banner asks again).
+    """
+    found: dict[str, dict[str, ConsentValue]] = {
+        d: dict.fromkeys(purposes, "none") for d in digests
+    }
+    for digest, purpose, state, _updated, expires_at in state_rows(session, digests, purposes):
+        found[digest][purpose] = read_value(state, expires_at, now)
+    return found
+
+
+def record_expired(
+    session: Session, *, now: dt.datetime, actor: str = "system", limit: int = 10_000
+) -> int:
+    """Write an ``expired`` event for up to ``limit`` consents lapsed by ``now``; return how many.
+
+    Set-based: one SELECT, one INSERT, one upsert and one audit entry
+    (``consent.expired`` with the count). The event keeps the text, version
+    and language of the ``given`` it ends. Reading does not need this sweep:
+    a lapsed ``given`` reads as ``none`` already.
+    """
+    lapsed = session.execute(
+        select(
+            _STATE.c.subject_digest,
+            _STATE.c.purpose,
+            ConsentEvent.subject_kind,
+            ConsentEvent.category,
+            ConsentEvent.text_digest,
+            ConsentEvent.register_version,
+            ConsentEvent.language,
+        )
+        .join(ConsentEvent, ConsentEvent.id == _STATE.c.event_id)
+        .where(_STATE.c.state == EventType.GIVEN.value, _STATE.c.expires_at <= now)
+        .order_by(_STATE.c.expires_at)
+        .limit(limit)
+    ).all()
+    if not lapsed:
+        return 0
+    choice_id = _new_choice_id()
+    events: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    for row in lapsed:
+        event_id = str(uuid.uuid4())
+        events.append(
+            {
+                "id": event_id,
+                "choice_id": choice_id,
+                "subject_digest": row.subject_digest,
+                "subject_kind": row.subject_kind,
+                "purpose": row.purpose,
+                "category": row.category,
+                "event": EventType.EXPIRED.value,
+                "method": Method.API.value,
+                "text_digest": row.text_digest,
+                "register_version": row.register_version,
+                "language": row.language,
+                "gpc": False,
+                "ip_truncated": None,
+                "user_agent_family": None,
+                "created_at": now,
+            }
+        )
+        states.append(
+            {
+                "subject_digest": row.subject_digest,
+                "purpose": row.purpose,
+                "state": EventType.EXPIRED.value,
+                "event_id": event_id,
+                "updated_at": now,
+                "expires_at": None,
+            }
+        )
+    session.execute(insert(_EVENTS).values(events))
+    _upsert_states(session, states)
+    audit.append(
+        session,
+        actor=actor,
+        action="consent.expired",
+        object_id=f"choice:{choice_id}",
+        counts={"expired": len(events)},
+    )
+    return len(events)
+
+
+def erase_subject(session: Session, digests: Set[str], *, actor: str) -> int:
+    """Delete everything the ledger holds on the subject known by ``digests``; return the
+    number of events deleted.
+
+    The one way events leave the ledger (the subject's own erasure, Art. 17):
+    their state rows, events, webhook deliveries and sign-ups in progress go,
+    in the caller's transaction, with one audit entry (``consent.erased``,
+    counts per table, never the digests). Other subjects are not touched.
+    """
+    counts = {"subjects": len(digests), "states": 0, "events": 0, "webhooks": 0, "signups": 0}
+    for chunk in _chunks(digests):
+        counts["webhooks"] += _deleted(
+            session, delete(ConsentWebhook).where(ConsentWebhook.subject_digest.in_(chunk))
+        )
+        counts["states"] += _deleted(
+            session, delete(ConsentStateRow).where(ConsentStateRow.subject_digest.in_(chunk))
+        )
+        counts["events"] += _deleted(
+            session, delete(ConsentEvent).where(ConsentEvent.subject_digest.in_(chunk))
+        )
+        counts["signups"] += _deleted(
+            session, delete(ConsentSignup).where(ConsentSignup.email_digest.in_(chunk))
+        )
+    audit.append(session, actor=actor, action="consent.erased", counts=counts)
+    return counts["events"]
+
+
+def _deleted(session: Session, statement: Any) -> int:
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,503 @@
+"""The consent ledger over HTTP: the banner's texts, recording choices, receipts, statistics.
+
+``POST /api/v1/consent/events`` is public and called by the banner from the
+organisation's websites, so it answers CORS only for ``OMBUD_ALLOWED_ORIGINS``
+(and Ombud's own ``OMBUD_BASE_URL``): a browser ``Origin`` outside them is
+403, before the body is read. The handler stays lean: the body is capped at
+4 KiB while it streams in, checked by hand, and the register version and text
+digest are looked up once per process; then one transaction records the
+choice (one INSERT, one upsert, one audit entry) and commits before the 201.
+Nothing is stored on any error, and no answer repeats the visitor id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
+
+from ombud import store
+from ombud.consent import (
+    ConsentError,
+    ConsentText,
+    InvalidChoiceError,
+    Method,
+    ReceiptNotFoundError,
+    UnknownTextError,
+    UnknownVersionError,
+    banner_text,
+    digest,
+    purpose_map,
+    receipt,
+    record_choice,
+    statistics,
+    store_text,
+    stored_register,
+)
+from ombud.register.model import Register
+from ombud.settings import Settings
+from ombud.store.apikeys import ApiKey, Scope
+from ombud.store.crypto import Keys
+from ombud.web.auth import require_scope
+from ombud.web.gate import NoEchoRoute
+from ombud.web.language import negotiate
+from ombud.web.registry import RegisterSource
+
+__all__ = ["EVENTS_PATH", "MAX_BODY", "router"]
+
+EVENTS_PATH = "/api/v1/consent/events"
+#: The largest body accepted (docs/consent.md): a choice is a few hundred bytes.
+MAX_BODY = 4096
+#: How long a browser may keep a preflight answer, and a cache the banner's texts.
+PREFLIGHT_MAX_AGE = 86_400
+BANNER_MAX_AGE = 300
+#: Text digests remembered as stored; texts are never deleted, so the cache only grows.
+MAX_KNOWN_TEXTS = 10_000
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_PUBLIC_METHODS = (Method.BANNER.value, Method.BANNER_SETTINGS.value)
+_FIELDS = frozenset(
+    {"visitor_id", "choices", "method", "language", "register_version", "text_digest", "gpc"}
+)
+_ALLOWED_HEADERS = frozenset({"content-type"})
+
+router = APIRouter(tags=["consent"], route_class=NoEchoRoute)
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True)
+class _Banner:
+    body: bytes
+    etag: str
+    language: str
+
+
+class ConsentHttp:
+    """What the consent routes keep between requests of one app: origins and lookups.
+
+    The register versions and text digests seen to exist are remembered (neither
+    is ever deleted), so a POST reads neither table again.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        origins = {_origin_of(o) or o.strip().rstrip("/").lower() for o in settings.allowed_origins}
+        own = _origin_of(settings.base_url)
+        if own is not None:
+            origins.add(own)
+        self.origins = frozenset(origins)
+        self.base_url = settings.base_url
+        self._lock = threading.Lock()
+        self._versions: dict[str, Register] = {}
+        self._texts: dict[str, tuple[str, str]] = {}
+        self._banners: dict[tuple[str, str], _Banner] = {}
+
+    def allows(self, origin: str) -> bool:
+        return origin.lower().rstrip("/") in self.origins
+
+    def cors(self, origin: str | None) -> dict[str, str]:
+        """The CORS headers of an answer to ``origin`` (none for no or a foreign origin)."""
+        if origin is None or not self.allows(origin):
+            return {}
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+    def register(self, session: Session, version: str) -> Register:
+        """The stored register ``version``; raises UnknownVersionError if never served."""
+        found = self._versions.get(version)
+        if found is None:
+            if store.get_version(session, version) is None:
+                raise UnknownVersionError(
+                    "no register version with this hash was ever served; send the "
+                    "register_version that /consent/banner.json gave with the text shown",
+                    field="register_version",
+                )
+            found = stored_register(session, version)
+            with self._lock:
+                self._versions[version] = found
+        return found
+
+    def text(self, session: Session, text_digest: str) -> tuple[str, str]:
+        """(kind, language) of the stored text ``text_digest``; raises UnknownTextError."""
+        found = self._texts.get(text_digest)
+        if found is None:
+            row = session.get(ConsentText, text_digest)
+            if row is None:
+                raise UnknownTextError(
+                    "no consent text with this digest was ever served; send the text_digest "
+                    "that /consent/banner.json gave with the text shown",
+                    field="text_digest",
+                )
+            found = (str(row.content.get("kind")), row.language)
+            with self._lock:
+                if len(self._texts) >= MAX_KNOWN_TEXTS:
+                    self._texts.clear()
+                self._texts[text_digest] = found
+        return found
+
+    def banner(self, state: State, register: Register, version: str, language: str) -> _Banner:
+        """The banner.json body for ``version`` in ``language``; its text stored once."""
+        found = self._banners.get((version, language))
+        if found is not None:
+            return found
+        content = banner_text(register, language)
+        key = digest(content)
+        with store.transaction(state.engine) as session:
+            store_text(
+                session,
+                content,
+                register_version=version,
+                language=language,
+                now=dt.datetime.now(dt.UTC),
+            )
+        purposes = purpose_map(register, version)
+        body = json.dumps(
+            {
+                "register_version": version,
+                "text_digest": key,
+                "language": language,
+                "languages": list(register.languages),
+                "gpc_purposes": sorted(purposes.gpc),
+                "renew_after": purposes.renew_after,
+                "content": content,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode("utf-8")
+        found = _Banner(body, f'"{version[:16]}-{key[:16]}"', language)
+        with self._lock:
+            self._banners[(version, language)] = found
+            self._texts[key] = ("banner", language)
+        return found
+
+
+def _consent_http(state: State) -> ConsentHttp:
+    found: ConsentHttp | None = getattr(state, "consent_http", None)
+    if found is None:
+        found = ConsentHttp(state.settings)
+        state.consent_http = found
+    return found
+
+
+def _problem(
+    status_code: int, field: str | None, message: str, kind: str, headers: dict[str, str]
+) -> JSONResponse:
+    loc = ["body", field] if field else ["body"]
+    return JSONResponse(
+        {"detail": [{"loc": loc, "msg": message, "type": kind}]},
+        status_code=status_code,
+        headers={**headers, "Cache-Control": "no-store"},
+    )
+
+
+@dataclass(frozen=True)
+class _Posted:
+    visitor_id: str
+    choices: dict[str, bool]
+    method: str
+    language: str
+    register_version: str
+    text_digest: str
+    gpc: bool
+
+
+def _parse(data: Any) -> tuple[_Posted | None, list[dict[str, Any]]]:
+    """The body's fields checked by shape; every problem at once, never the value sent."""
+    if not isinstance(data, dict):
+        return None, [{"loc": ["body"], "msg": "send a JSON object", "type": "object_type"}]
+    errors: list[dict[str, Any]] = []
+
+    def bad(field: str, message: str, kind: str = "value_error") -> None:
+        errors.append({"loc": ["body", field], "msg": message, "type": kind})
+
+    errors.extend(
+        {"loc": ["body", key], "msg": "unknown field", "type": "extra_forbidden"}
+        for key in sorted(k for k in data if k not in _FIELDS)[:10]
+    )
+    visitor_id = data.get("visitor_id")
+    if not isinstance(visitor_id, str) or not _UUID.match(visitor_id):
+        bad("visitor_id", "visitor_id must be a UUID such as crypto.randomUUID() makes")
+    choices = data.get("choices")
+    if (
+        not isinstance(choices, dict)
+        or not choices
+        or not all(isinstance(k, str) and isinstance(v, bool) for k, v in choices.items())
+    ):
+        bad("choices", 'choices must map purposes to true or false, e.g. {"statistics": true}')
+    method = data.get("method", Method.BANNER.value)
+    if method not in _PUBLIC_METHODS:
+        bad("method", f"method must be one of: {', '.join(_PUBLIC_METHODS)}")
+    language = data.get("language")
+    if not isinstance(language, str) or not 1 <= len(language) <= 8:
+        bad("language", "language must be the language of the text shown, e.g. sv")
+    version = data.get("register_version")
+    if not isinstance(version, str) or not _HEX64.match(version):
+        bad("register_version", "register_version must be the 64-hex-digit version served")
+    text_digest = data.get("text_digest")
+    if not isinstance(text_digest, str) or not _HEX64.match(text_digest):
+        bad("text_digest", "text_digest must be the 64-hex-digit digest of the text shown")
+    gpc = data.get("gpc", False)
+    if not isinstance(gpc, bool):
+        bad("gpc", "gpc must be true or false")
+    if errors:
+        return None, errors
+    return (
+        _Posted(
+            visitor_id=str(visitor_id),
+            choices=dict(choices or {}),
+            method=str(method),
+            language=str(language),
+            register_version=str(version),
+            text_digest=str(text_digest),
+            gpc=bool(gpc),
+        ),
+        [],
+    )
+
+
+def _record(
+    state: State,
+    http: ConsentHttp,
+    posted: _Posted,
+    *,
+    gpc: bool,
+    ip: str | None,
+    user_agent: str | None,
+) -> dict[str, Any]:
+    """Check the version and text, and record the choice: one transaction, committed here."""
+    keys: Keys = state.keys
+    with store.transaction(state.engine) as session:
+        register = http.register(session, posted.register_version)
+        kind, language = http.text(session, posted.text_digest)
+        if kind != "banner":
+            raise UnknownTextError(
+                "text_digest names a sign-up form's text, not the banner's", field="text_digest"
+            )
+        if language != posted.language:
+            raise InvalidChoiceError(
+                f"the text shown is in {language!r}; send that language", field="language"
+            )
+        choice = record_choice(
+            session,
+            keys=keys,
+            register=register,
+            register_version=posted.register_version,
+            subject=("visitor_id", posted.visitor_id),
+            choices=posted.choices,
+            method=posted.method,
+            language=posted.language,
+            text_digest=posted.text_digest,
+            gpc=gpc,
+            ip=ip,
+            user_agent=user_agent,
+            now=dt.datetime.now(dt.UTC),
+        )
+    return {
+        "choice_id": choice.choice_id,
+        "gpc": choice.gpc,
+        "receipts": [
+            {"purpose": e.purpose, "event": e.event.value, "receipt_id": e.receipt_id}
+            for e in choice.events
+        ],
+    }
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None as soon as it is longer than MAX_BODY (it is not read further)."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+@router.post(
+    EVENTS_PATH,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {"description": "Recorded and committed: the choice id and a receipt per purpose."},
+        403: {"description": "A browser Origin that is not in OMBUD_ALLOWED_ORIGINS."},
+        413: {"description": "A body over 4 KiB."},
+        422: {"description": "A field is wrong; `detail[].loc` names it. Nothing was stored."},
+    },
+)
+async def record_event(request: Request) -> Response:
+    """Record the cookie banner's choice: one event per purpose, with a receipt id each.
+
+    Body: `{"visitor_id": "<uuid>", "choices": {"statistics": true, "marketing": false},
+    "method": "banner", "language": "sv", "register_version": "<hash>",
+    "text_digest": "<sha256>", "gpc": false}` as `application/json` or `text/plain`.
+    A `Sec-GPC: 1` header or `"gpc": true` refuses the marketing purposes whatever
+    the choices say.
+    """
+    http = _consent_http(request.app.state)
+    origin = request.headers.get("origin")
+    if origin is not None and not http.allows(origin):
+        return _problem(
+            status.HTTP_403_FORBIDDEN,
+            None,
+            "this website's origin may not record consent here; add it to OMBUD_ALLOWED_ORIGINS",
+            "origin_not_allowed",
+            {},
+        )
+    cors = http.cors(origin)
+    raw = await _body(request)
+    if raw is None:
+        return _problem(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            None,
+            f"the body is larger than {MAX_BODY} bytes",
+            "too_large",
+            cors,
+        )
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _problem(422, None, "the body is not JSON", "json_invalid", cors)
+    posted, errors = _parse(data)
+    if posted is None:
+        return JSONResponse(
+            {"detail": errors}, status_code=422, headers={**cors, "Cache-Control": "no-store"}
+        )
+    gpc = posted.gpc or request.headers.get("sec-gpc", "").strip() == "1"
+    try:
+        answer = await run_in_threadpool(
+            _record,
+            request.app.state,
+            http,
+            posted,
+            gpc=gpc,
+            ip=request.client.host if request.client is not None else None,
+            user_agent=request.headers.get("user-agent"),
+        )
+    except ConsentError as exc:
+        return _problem(422, exc.field, str(exc), "invalid_" + (exc.field or "choice"), cors)
+    return JSONResponse(answer, status_code=201, headers={**cors, "Cache-Control": "no-store"})
+
+
+@router.options(EVENTS_PATH, include_in_schema=False)
+def preflight(request: Request) -> Response:
+    """CORS preflight: allowed origins may POST JSON; anyone else gets 403."""
+    http = _consent_http(request.app.state)
+    origin = request.headers.get("origin")
+    method = request.headers.get("access-control-request-method", "")
+    asked = {
+        h.strip().lower()
+        for h in request.headers.get("access-control-request-headers", "").split(",")
+        if h.strip()
+    }
+    if origin is None or not http.allows(origin) or method.upper() != "POST":
+        return Response(status_code=status.HTTP_403_FORBIDDEN, headers={"Vary": "Origin"})
+    if not asked <= _ALLOWED_HEADERS:
+        return Response(status_code=status.HTTP_403_FORBIDDEN, headers={"Vary": "Origin"})
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT,
+        headers={
+            **http.cors(origin),
+            "Access-Control-Allow-Methods": "POST",
+            "Access-Control-Allow-Headers": "Content-Type",
+            "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE),
+        },
+    )
+
+
+@router.get("/consent/banner.json")
+def banner_json(
+    request: Request,
+    lang: Annotated[str | None, Query(description="sv, en, ...; else Accept-Language")] = None,
+) -> Response:
+    """The banner's texts and categories for the current register version and a language.
+
+    `content` is what the banner shows; `text_digest` is its SHA-256 (canonical
+    JSON), to send back with the choice together with `register_version`.
+    """
+    http = _consent_http(request.app.state)
+    source: RegisterSource = request.app.state.register
+    served = source.current()
+    language = negotiate(served.register.languages, lang, request.headers.get("accept-language"))
+    banner = http.banner(request.app.state, served.register, served.version, language)
+    headers = {
+        "ETag": banner.etag,
+        "Cache-Control": f"public, max-age={BANNER_MAX_AGE}",
+        "Content-Language": banner.language,
+        "Vary": "Accept-Language",
+        # Public texts, read by the banner on other origins; no credentials involved.
+        "Access-Control-Allow-Origin": "*",
+    }
+    if request.headers.get("if-none-match") == banner.etag:
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(banner.body, media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/api/v1/consent/receipts/{receipt_id}",
+    responses={404: {"description": "No such receipt (or it was erased)."}},
+)
+def get_receipt(receipt_id: str, request: Request) -> Response:
+    """The receipt of one consent event (ISO/IEC TS 27560 / Kantara v1.1 JSON).
+
+    The receipt id is a random UUID handed only to the person (the banner's
+    answer, the confirmation page): the link is the permission to read it.
+    """
+    http = _consent_http(request.app.state)
+    cors = http.cors(request.headers.get("origin"))
+    try:
+        with store.transaction(request.app.state.engine) as session:
+            body = receipt(session, receipt_id, base_url=http.base_url)
+    except ReceiptNotFoundError as exc:
+        return JSONResponse(
+            {"detail": str(exc)}, status_code=404, headers={**cors, "Cache-Control": "no-store"}
+        )
+    return JSONResponse(body, headers={**cors, "Cache-Control": "no-store"})
+
+
+@router.get(
+    "/api/v1/consent/statistics",
+    responses={
+        401: {"description": "No API key, or an unknown or revoked one."},
+        403: {"description": "The key lacks the scope `consent:read`."},
+    },
+)
+def get_statistics(
+    request: Request,
+    _key: Annotated[ApiKey, Depends(require_scope(Scope.CONSENT_READ))],
+    since: Annotated[
+        dt.date | None, Query(description="First day (UTC); 29 days before until.")
+    ] = None,
+    until: Annotated[dt.date | None, Query(description="Last day (UTC); today.")] = None,
+) -> Response:
+    """The banner's consent rates per day and category: shown, given, refused, withdrawn,
+    the share with a GPC signal and the share that rejected everything."""
+    last = until or dt.datetime.now(dt.UTC).date()
+    first = since or last - dt.timedelta(days=29)
+    try:
+        with store.transaction(request.app.state.engine) as session:
+            rows = statistics(session, since=first, until=last)
+    except ValueError as exc:
+        return JSONResponse(
+            {"detail": [{"loc": ["query", "since"], "msg": str(exc), "type": "value_error"}]},
+            status_code=422,
+        )
+    return JSONResponse(
+        {"since": first.isoformat(), "until": last.isoformat(), "days": rows},
+        headers={"Cache-Control": "no-store"},
+    )
