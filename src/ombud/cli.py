@@ -464,6 +464,29 @@ def request_run(
         typer.echo(f"  {line}")
 
 
+# --- consent ----------------------------------------------------------------------------
+
+consent_app = typer.Typer(help="The consent ledger: proof of consent.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+
+
+@consent_app.command("proof")
+def consent_proof(
+    receipt_id: Annotated[str, typer.Argument(help="The receipt id (= the consent event's id).")],
+) -> None:
+    """Print the receipt of a consent event as JSON, with the exact text that was shown."""
+    from ombud import consent  # noqa: PLC0415 - kept with the commands using it
+
+    settings = _settings()
+    engine = _engine(settings)
+    try:
+        with store.transaction(engine) as session:
+            proof = consent.receipt(session, receipt_id, base_url=settings.base_url)
+    except consent.ConsentError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(proof, indent=2, ensure_ascii=False))
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

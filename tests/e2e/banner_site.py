@@ -106,15 +106,22 @@ class Ombud:
             return [(r.purpose, r.event, r.method, bool(r.gpc)) for r in rows]
 
     def wait_for_events(
-        self, visitor_id: str, count: int, timeout: float = 10
+        self, visitor_id: str, count: int, *, page: Page | None = None, timeout: float = 10
     ) -> list[tuple[str, str, str, bool]]:
-        """The visitor's events once there are at least ``count`` (the banner posts async)."""
+        """The visitor's events once there are at least ``count`` (the banner posts async).
+
+        Pass the ``page`` when it has routes: Playwright's sync API runs route handlers
+        only while the test waits through it, never during a plain sleep.
+        """
         deadline = time.monotonic() + timeout
         while True:
             found = self.events(visitor_id)
             if len(found) >= count or time.monotonic() > deadline:
                 return found
-            time.sleep(0.05)
+            if page is not None:
+                page.wait_for_timeout(50)
+            else:
+                time.sleep(0.05)
 
 
 @dataclass

@@ -387,7 +387,7 @@ def test_a_failed_post_is_retried_once_and_recorded_once(
     v.page.route("**/api/v1/consent/events", fail_first)
     v.page.goto(site.page_url())
     button(v.page, ombud, "accept_all").click()
-    events = ombud.wait_for_events(v.visitor_id(), 2)
+    events = ombud.wait_for_events(v.visitor_id(), 2, page=v.page)
     assert failures, "the first POST was not made"
     assert [e[1] for e in events] == ["given", "given"]
     v.page.wait_for_timeout(2500)  # past the next backoff step: nothing is sent twice
@@ -433,19 +433,26 @@ def test_asks_again_only_when_the_consent_texts_change(
     asks_again: bool,
 ) -> None:
     with running_site() as site, running_ombud(tmp_path, site) as ombud:
-        context = browser.new_context()
+        first = browser.new_context()
         try:
-            page = context.new_page()
+            page = first.new_page()
             page.goto(site.page_url())
             button(page, ombud, "accept_all").click()
-            first_version = ombud.register_version
-            text = ombud.register_file.read_text(encoding="utf-8")
-            assert change[0] in text
-            ombud.register_file.write_text(text.replace(*change), encoding="utf-8")
-            _banner_json.cache_clear()
-            assert ombud.register_version != first_version
+            ombud.wait_for_events(_visitor_id(first.cookies()), 2)
+            state = first.storage_state()
+        finally:
+            first.close()
+        version = ombud.register_version
+        text = ombud.register_file.read_text(encoding="utf-8")
+        assert change[0] in text
+        ombud.register_file.write_text(text.replace(*change), encoding="utf-8")
+        assert ombud.register_version != version
 
-            page.reload()
+        # A later visit by the same browser (its cookie and storage; no HTTP cache).
+        later = browser.new_context(storage_state=state)
+        try:
+            page = later.new_page()
+            page.goto(site.page_url())
             expect(page.locator(".ombud-reopen")).to_be_attached()
             if asks_again:
                 expect(dialog(page)).to_be_visible()
@@ -454,7 +461,12 @@ def test_asks_again_only_when_the_consent_texts_change(
                 page.wait_for_function("() => window.statsLoaded === true")
                 expect(dialog(page)).to_be_hidden()
         finally:
-            context.close()
+            later.close()
+
+
+def _visitor_id(cookies: list[Any]) -> str:
+    value = next(c["value"] for c in cookies if c["name"] == "ombud_consent")
+    return str(value.split(".")[1])
 
 
 def test_asks_again_after_renew_after(visit: Visitor, site: Site, ombud: Ombud) -> None:

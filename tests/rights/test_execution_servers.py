@@ -1,7 +1,7 @@
 """The scenarios of test_execution.py with the demo's SQL systems in PostgreSQL and MariaDB.
 
-Each test runs one scenario of ``test_execution.py`` as it is (the scenario bodies are
-imported, not copied) on a demo whose CRM, newsletter, survey, accounting and
+Each test runs one scenario of ``test_execution.py`` as it is (``scenarios.test_...``:
+the bodies are called, not copied) on a demo whose CRM, newsletter, survey, accounting and
 telemarketing tables are in a scratch database of the server, filled by
 :func:`ombud.demo.build_database` with the demo's size, seed and day; the website's log
 files stay files. Ombud's own store is SQLite. Afterwards the server's tables are read
@@ -15,36 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_execution as scenarios
 from demo_systems import Demo, build_once, copy_demo, point_at, scratch_database
 from sqlalchemy import Row, create_engine, text
 from sqlalchemy.pool import NullPool
-from test_execution import (
-    test_access_finds_the_person_everywhere_and_delivers_once as access_scenario,
-)
-from test_execution import (
-    test_ambiguous_email_waits_for_a_handler as ambiguity_scenario,
-)
-from test_execution import (
-    test_erasure_leaves_nothing_outside_legal_holds as erasure_scenario,
-)
-from test_execution import (
-    test_objection_to_marketing_is_immediate_and_to_other_waits_for_the_dpo as objection_scenario,
-)
-from test_execution import (
-    test_portability_holds_only_consent_data as portability_scenario,
-)
-from test_execution import (
-    test_rectification_applies_the_handlers_correction as rectification_scenario,
-)
-from test_execution import (
-    test_restriction_sets_the_flags_and_records_it as restriction_scenario,
-)
-from test_execution import (
-    test_strong_identifier_settles_a_shared_email as strong_identifier_scenario,
-)
-from test_execution import (
-    test_withdrawing_consent_erases_what_rested_on_it as withdrawal_scenario,
-)
 
 from ombud import store
 from ombud.demo import METADATA
@@ -125,7 +99,7 @@ def test_the_systems_are_on_the_server(demo: Demo, server: Server) -> None:
 
 def test_access(demo: Demo, server: Server) -> None:
     before = server.counts()
-    access_scenario(demo)
+    scenarios.test_access_finds_the_person_everywhere_and_delivers_once(demo)
     assert server.counts() == before  # an access reads and changes nothing
 
 
@@ -136,7 +110,7 @@ def test_erasure_with_legal_hold(demo: Demo, server: Server) -> None:
     assert invoices
     before = server.counts()
 
-    erasure_scenario(demo)
+    scenarios.test_erasure_leaves_nothing_outside_legal_holds(demo)
 
     # What the steps say they deleted is what went from the tables, and nothing more.
     deleted: dict[str, int] = {}
@@ -163,19 +137,19 @@ def test_erasure_with_legal_hold(demo: Demo, server: Server) -> None:
 
 def test_ambiguity_decided_by_a_handler(demo: Demo, server: Server) -> None:
     before = server.counts()
-    ambiguity_scenario(demo)
+    scenarios.test_ambiguous_email_waits_for_a_handler(demo)
     assert server.counts() == before
 
 
 def test_strong_identifier_settles_a_shared_email(demo: Demo) -> None:
-    strong_identifier_scenario(demo)
+    scenarios.test_strong_identifier_settles_a_shared_email(demo)
 
 
 def test_restriction(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
     pid, number = person["person_id"], person["personal_number"]
     before = server.counts()
-    restriction_scenario(demo)
+    scenarios.test_restriction_sets_the_flags_and_records_it(demo)
     after = server.counts()
     cases = server.one(f"SELECT COUNT(*) FROM cases WHERE person_id = {pid}")
     invoices = server.one(f"SELECT COUNT(*) FROM invoices WHERE personal_number = '{number}'")
@@ -191,21 +165,21 @@ def test_restriction(demo: Demo, server: Server) -> None:
 
 def test_objection(demo: Demo, server: Server) -> None:
     before = server.counts()
-    objection_scenario(demo)
+    scenarios.test_objection_to_marketing_is_immediate_and_to_other_waits_for_the_dpo(demo)
     # Objections live in Ombud (suppression list, restrictions), not in the systems.
     assert server.counts() == before
 
 
 def test_portability(demo: Demo, server: Server) -> None:
     before = server.counts()
-    portability_scenario(demo)
+    scenarios.test_portability_holds_only_consent_data(demo)
     assert server.counts() == before
 
 
 def test_withdraw_consent(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
     before = server.counts()
-    withdrawal_scenario(demo)
+    scenarios.test_withdrawing_consent_erases_what_rested_on_it(demo)
     after = server.counts()
     assert after == {
         **before,
@@ -218,7 +192,7 @@ def test_withdraw_consent(demo: Demo, server: Server) -> None:
 def test_rectification(demo: Demo, server: Server) -> None:
     person = demo.person("everywhere")
     before = server.rows(f"SELECT * FROM persons WHERE id = {person['person_id']}")
-    rectification_scenario(demo)
+    scenarios.test_rectification_applies_the_handlers_correction(demo)
     (after,) = server.rows(f"SELECT * FROM persons WHERE id = {person['person_id']}")
     (old,) = before
     changed = {

@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from ombud import store
-from ombud.consent.errors import UnknownVersionError
+from ombud.consent.errors import InvalidChoiceError, UnknownVersionError
 from ombud.register.model import Register
 
 __all__ = ["PurposeMap", "purpose_map", "stored_register"]
@@ -51,6 +51,34 @@ class PurposeMap:
     forms: Mapping[str, tuple[str, ...]]
     #: ``consent.renew_after``, an ISO 8601 duration, or None (consent does not lapse).
     renew_after: str | None
+
+    def banner_answers(self, answers: Mapping[str, bool]) -> dict[str, bool]:
+        """The banner's answers, keyed by optional category (or by purpose), as purposes.
+
+        A category stands for all its purposes; a purpose reached through several
+        keys is a yes only if every answer is. Raises :class:`InvalidChoiceError`
+        (field ``choices``) for a key that is neither a category the banner asks
+        about nor one of its purposes.
+        """
+        purposes: dict[str, bool] = {}
+        unknown: list[str] = []
+        for key, answer in answers.items():
+            if key in self.categories:
+                targets = self.categories[key]
+            elif key in self.banner:
+                targets = (key,)
+            else:
+                unknown.append(key)
+                continue
+            for purpose in targets:
+                purposes[purpose] = purposes.get(purpose, True) and answer
+        if unknown:
+            raise InvalidChoiceError(
+                f"unknown category {', '.join(map(repr, sorted(unknown)))}; the banner asks "
+                f"about: {', '.join(self.categories) or 'nothing'}",
+                field="choices",
+            )
+        return purposes
 
     @classmethod
     def of(cls, register: Register, version: str) -> PurposeMap:

@@ -393,7 +393,8 @@ def subscriber_mail(
     List-Unsubscribe=One-Click`` (RFC 8058), on http only ``List-Unsubscribe``
     (RFC 2369: one-click needs https).
     """
-    url = unsubscribe_url(base_url, keys, form, to)
+    # The page's language rides along; RFC 8058 clients POST to the URL as it is.
+    url = f"{unsubscribe_url(base_url, keys, form, to)}?lang={language}"
     footer = _MAIL.get(language, _MAIL["en"])["footer"].format(link=url)
     headers = (
         one_click_unsubscribe(url)

@@ -65,8 +65,8 @@ PATH = "/ombud/consent"
 BASE_DELAY = dt.timedelta(seconds=30)
 #: No wait between attempts is longer than this.
 MAX_DELAY = dt.timedelta(hours=6)
-#: Attempts before a delivery is given up (about two days with the delays above).
-MAX_ATTEMPTS = 12
+#: Attempts before a delivery is given up: about two days with the delays above.
+MAX_ATTEMPTS = 17
 #: A claimed delivery is not claimed again for this long (a worker that died mid-send).
 LEASE = dt.timedelta(minutes=5)
 #: Deliveries claimed per round.

@@ -96,8 +96,12 @@ def run(engine: Engine, request_id: str, runtime: Runtime) -> DataRequest:
             move(session, request, RequestState.RUNNING, actor=runtime.actor, now=runtime.clock())
         step_ids = [s.id for s in request.steps]
 
-    for step_id in step_ids:
-        _run_step(engine, request_id, step_id, runtime)
+    systems = _Systems(runtime)
+    try:
+        for step_id in step_ids:
+            _run_step(engine, request_id, step_id, runtime, systems)
+    finally:
+        systems.close()
 
     with store.transaction(engine) as session:
         request = get_request(session, request_id)
@@ -153,7 +157,38 @@ def _plan(session: Session, request: DataRequest, runtime: Runtime) -> None:
     )
 
 
-def _run_step(engine: Engine, request_id: str, step_id: int, runtime: Runtime) -> None:
+class _Systems:
+    """The connectors of one run: each system connected and checked once, closed at the end."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._open: dict[str, tuple[Connector, SystemSpec]] = {}
+
+    def get(self, system_id: str) -> tuple[Connector, SystemSpec]:
+        if system_id not in self._open:
+            system = next(s for s in self._runtime.register.systems if s.id == system_id)
+            spec = spec_from_register(
+                system, environ=self._runtime.environ, base_dir=self._runtime.register_dir
+            )
+            connector = self._runtime.connect(spec)
+            try:
+                # A declared column the system lacks fails here, by name, before any change.
+                connector.check()
+            except ConnectorError:
+                connector.close()
+                raise
+            self._open[system_id] = (connector, spec)
+        return self._open[system_id]
+
+    def close(self) -> None:
+        for connector, _ in self._open.values():
+            connector.close()
+        self._open.clear()
+
+
+def _run_step(
+    engine: Engine, request_id: str, step_id: int, runtime: Runtime, systems: _Systems
+) -> None:
     with store.transaction(engine) as session:
         step = session.get(RequestStep, step_id)
         assert step is not None
@@ -173,7 +208,7 @@ def _run_step(engine: Engine, request_id: str, step_id: int, runtime: Runtime) -
         request = get_request(session, request_id)
         step = session.get(RequestStep, step_id)
         assert step is not None
-        work = _Work(session, request, step, runtime)
+        work = _Work(session, request, step, runtime, systems)
         try:
             outcome = work.do()
         except ConnectorError as exc:
@@ -234,12 +269,18 @@ class _Work:
     """One step's work; each action is a method, safe to repeat."""
 
     def __init__(
-        self, session: Session, request: DataRequest, step: RequestStep, runtime: Runtime
+        self,
+        session: Session,
+        request: DataRequest,
+        step: RequestStep,
+        runtime: Runtime,
+        systems: _Systems,
     ) -> None:
         self.session = session
         self.request = request
         self.step = step
         self.runtime = runtime
+        self.systems = systems
         self.register = runtime.register
         self.now = runtime.clock()
 
@@ -249,12 +290,6 @@ class _Work:
         return handler()
 
     # --- the person's rows in one system ----------------------------------------------------
-
-    def _spec(self) -> SystemSpec:
-        system = next(s for s in self.register.systems if s.id == self.step.system_id)
-        return spec_from_register(
-            system, environ=self.runtime.environ, base_dir=self.runtime.register_dir
-        )
 
     def _lookup(self) -> Lookup:
         values: dict[str, set[str]] = {}
@@ -268,14 +303,8 @@ class _Work:
         return narrow(traverse(connector, lookup), spec, lookup, decided)
 
     def _with_connector(self, work: Callable[[Connector, SystemSpec], _Outcome]) -> _Outcome:
-        spec = self._spec()
-        connector = self.runtime.connect(spec)
-        try:
-            # A declared column the system lacks fails here, by name, before any change.
-            connector.check()
-            return work(connector, spec)
-        finally:
-            connector.close()
+        connector, spec = self.systems.get(self.step.system_id)
+        return work(connector, spec)
 
     def _ambiguous(self, match: Match) -> _Outcome:
         return _Outcome(

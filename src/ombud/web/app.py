@@ -14,7 +14,17 @@ from ombud import __version__, store
 from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
-from ombud.web import answers, banner, gate, portal, privacy, requests_api
+from ombud.web import (
+    answers,
+    banner,
+    consent_api,
+    consent_page,
+    gate,
+    portal,
+    privacy,
+    requests_api,
+    signup,
+)
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.registry import RegisterSource
 from ombud.worker import InlineWorker, runtime_from_settings
@@ -63,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             worker.resume()
+            signup.start_webhooks(app.state)
         yield
         if worker is not None:
             worker.shutdown()
@@ -88,6 +99,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(answers.router)
     app.include_router(consent_api.router)
     app.include_router(banner.router)
+    app.state.signup_limiter = SubmissionLimiter()
+    app.include_router(signup.router)
+    app.include_router(consent_page.router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -53,7 +53,7 @@ from ombud.web.gate import NoEchoRoute
 from ombud.web.language import negotiate
 from ombud.web.registry import RegisterSource
 
-__all__ = ["EVENTS_PATH", "MAX_BODY", "router"]
+__all__ = ["BANNER_EXTRA", "EVENTS_PATH", "MAX_BODY", "ConsentHttp", "router"]
 
 EVENTS_PATH = "/api/v1/consent/events"
 #: The largest body accepted (docs/consent.md): a choice is a few hundred bytes.
@@ -71,6 +71,8 @@ _FIELDS = frozenset(
     {"visitor_id", "choices", "method", "language", "register_version", "text_digest", "gpc"}
 )
 _ALLOWED_HEADERS = frozenset({"content-type"})
+#: banner.json's keys beside the text shown; ``text_digest`` is the SHA-256 of the rest.
+BANNER_EXTRA = ("register_version", "text_digest", "languages", "gpc_purposes")
 
 router = APIRouter(tags=["consent"], route_class=NoEchoRoute)
 
@@ -166,15 +168,15 @@ class ConsentHttp:
                 now=dt.datetime.now(dt.UTC),
             )
         purposes = purpose_map(register, version)
+        # The text's own fields at the top, as the banner script reads them; text_digest
+        # covers exactly those (BANNER_EXTRA are added beside them and not hashed).
         body = json.dumps(
             {
+                **content,
                 "register_version": version,
                 "text_digest": key,
-                "language": language,
                 "languages": list(register.languages),
                 "gpc_purposes": sorted(purposes.gpc),
-                "renew_after": purposes.renew_after,
-                "content": content,
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -292,13 +294,15 @@ def _record(
             raise InvalidChoiceError(
                 f"the text shown is in {language!r}; send that language", field="language"
             )
+        # The banner answers per category (docs/consent.md); the ledger records purposes.
+        choices = purpose_map(register, posted.register_version).banner_answers(posted.choices)
         choice = record_choice(
             session,
             keys=keys,
             register=register,
             register_version=posted.register_version,
             subject=("visitor_id", posted.visitor_id),
-            choices=posted.choices,
+            choices=choices,
             method=posted.method,
             language=posted.language,
             text_digest=posted.text_digest,

@@ -212,7 +212,9 @@ def _page(
 def consent_page(
     request: Request,
     lang: LangQuery = None,
-    saved: Annotated[bool, Query(description="Set after saving: says the choice was saved.")] = False,
+    saved: Annotated[
+        bool, Query(description="Set after saving: says the choice was saved.")
+    ] = False,
 ) -> Response:
     """See and change one's consents: this browser's cookie choices, and a link by e-mail to
     the newsletter and network consents."""

@@ -136,6 +136,98 @@ LABELS: dict[str, dict[str, str]] = {
         "rq_mail_failed_title": "Mejlet kunde inte skickas",
         "rq_mail_failed": "Just nu kunde vi inte skicka mejlet där du bekräftar att det är du. "
         "Försök igen om en stund.",
+        # newsletter and network sign-up (signup.py)
+        "su_title": "Anmälan: {form}",
+        "su_intro": "Anmäl dig med din e-postadress. Vi skickar ett mejl med en länk: först när "
+        "du har öppnat den är du anmäld. {org} använder adressen bara till det du samtycker till "
+        "här.",
+        "su_email": "E-postadress",
+        "su_email_hint": "Bekräftelselänken skickas hit.",
+        "su_consent_legend": "Ditt samtycke",
+        "su_privacy_note": "Vi sparar vad du samtyckte till, när och till vilken text, för att "
+        "kunna visa det.",
+        "su_submit": "Anmäl mig",
+        "su_err_unreadable": "Formuläret kunde inte läsas. Fyll i det och skicka igen.",
+        "su_err_token": "Formuläret hade varit öppet för länge eller skickades inte från den här "
+        "sidan. Försök igen.",
+        "su_err_text_changed": "Texten om samtycket har ändrats sedan sidan visades. Läs den nya "
+        "texten och kryssa i rutan igen.",
+        "su_err_consent": "Kryssa i rutan om du vill anmäla dig – utan ditt samtycke kan vi inte "
+        "skicka något",
+        "su_err_email_missing": "Ange din e-postadress",
+        "su_err_email": "Ange en e-postadress i formen namn@exempel.se",
+        "su_sent_title": "Titta i din e-post",
+        "su_sent": "Om adressen kan ta emot e-post har vi skickat en länk för att bekräfta "
+        "anmälan till {form}. Öppna länken inom {hours} timmar: först då är du anmäld.",
+        "su_sent_nomail": "Har inget mejl kommit inom några minuter? Titta i skräpposten, eller "
+        "kontrollera adressen och försök igen.",
+        "su_again": "Anmäl dig igen",
+        "su_confirmed_title": "Tack – du är anmäld",
+        "su_confirmed": "Du är nu anmäld till {form}. Du kan när som helst avregistrera dig med "
+        "länken i varje utskick.",
+        "su_already_title": "Du är redan anmäld",
+        "su_already": "Den här länken har redan använts: anmälan till {form} är bekräftad.",
+        "su_manage_hint": "Dina samtycken ser och ändrar du på sidan",
+        "su_unsub_title": "Avregistrera dig",
+        "su_unsub_intro": "Vill du sluta få {form} till {email}?",
+        "su_unsub_button": "Avregistrera mig",
+        "su_unsubscribed_title": "Du är avregistrerad",
+        "su_unsubscribed": "{email} får inte längre {form}. Ditt samtycke är återkallat från och "
+        "med nu.",
+        "su_resubscribe": "Ångrat dig?",
+        "su_resubscribe_link": "Anmäl dig till {form} igen",
+        "su_missing_title": "Sidan finns inte",
+        "su_missing": "Det finns ingen sådan anmälan.",
+        "su_limit_title": "För många anmälningar",
+        "su_limit": "Vi har tagit emot många anmälningar från din uppkoppling på kort tid. Vänta "
+        "{minutes} minuter och försök igen.",
+        "su_mail_failed_title": "Mejlet kunde inte skickas",
+        "su_mail_failed": "Just nu kunde vi inte skicka mejlet med länken. Försök igen om en "
+        "stund.",
+        "su_link_title": "Länken fungerar inte",
+        "su_link_unknown": "Länken är inte giltig. Kontrollera att du har fått med hela länken "
+        "från mejlet.",
+        "su_link_expired": "Länken har gått ut. Anmäl dig igen så skickar vi en ny.",
+        "su_link_gone": "Utskicket finns inte längre.",
+        "su_unsub_unknown": "Länken för avregistrering är inte giltig. Kontrollera att du har "
+        "fått med hela länken, eller avregistrera dig på sidan för dina samtycken.",
+        # the person's view of their consents (consent_page.py)
+        "cp_title": "Dina samtycken",
+        "cp_intro": "Här ser du vad du har samtyckt till och ändrar det. Ändringar gäller "
+        "genast. Det som gjordes innan du återkallade ett samtycke påverkas inte.",
+        "cp_saved": "Dina val är sparade.",
+        "cp_cookies_title": "Cookies i den här webbläsaren",
+        "cp_cookies_intro": "Så här har du svarat på frågan om cookies i den här webbläsaren.",
+        "cp_no_choice": "Du har inte gjort något val om cookies i den här webbläsaren. Inget är "
+        "påslaget förrän du väljer det.",
+        "cp_categories_legend": "Tillåt cookies för",
+        "cp_save": "Spara mina val",
+        "cp_lists_title": "Nyhetsbrev och nätverk",
+        "cp_lists_intro": "Ange din e-postadress så skickar vi en länk till sidan där du ser och "
+        "återkallar dina samtycken till nyhetsbrev och nätverk.",
+        "cp_email_hint": "Vi visar ingenting förrän du har öppnat länken i mejlet.",
+        "cp_send_link": "Skicka länken",
+        "cp_signup_lead": "Vill du anmäla dig?",
+        "cp_sent": "Om adressen kan ta emot e-post har vi skickat en länk till den. Länken "
+        "gäller i {hours} timmar.",
+        "cp_manage_title": "Dina nyhetsbrev och nätverk",
+        "cp_manage_intro": "Samtycken för {email}.",
+        "cp_withdrawn": "Ditt samtycke till {form} är återkallat från och med nu.",
+        "cp_list": "Utskick",
+        "cp_state": "Ditt samtycke",
+        "cp_change": "Ändra",
+        "cp_state_given": "Anmäld",
+        "cp_state_withdrawn": "Återkallat",
+        "cp_state_none": "Inte anmäld",
+        "cp_withdraw": "Återkalla",
+        "cp_withdraw_label": "Återkalla samtycket till {form}",
+        "cp_signup": "Anmäl dig",
+        "cp_withdraw_note": "En återkallelse gäller genast och meddelas till systemen som "
+        "skickar utskicken.",
+        "cp_err_changed": "Texten om cookies har ändrats sedan sidan visades. Se över dina val "
+        "och spara igen.",
+        "cp_err_list": "Välj ett av utskicken i listan.",
+        "cp_link_expired": "Länken har gått ut. Be om en ny på sidan för dina samtycken.",
     },
     "en": {
         "answer_title": "The answer to your request",
@@ -262,6 +354,100 @@ LABELS: dict[str, dict[str, str]] = {
         "rq_mail_failed_title": "The mail could not be sent",
         "rq_mail_failed": "We could not send the confirmation mail just now. Please try again "
         "in a while.",
+        # newsletter and network sign-up (signup.py)
+        "su_title": "Sign up: {form}",
+        "su_intro": "Sign up with your e-mail address. We send a mail with a link: only once you "
+        "have opened it are you signed up. {org} uses the address only for what you consent to "
+        "here.",
+        "su_email": "E-mail address",
+        "su_email_hint": "The confirmation link is sent here.",
+        "su_consent_legend": "Your consent",
+        "su_privacy_note": "We keep what you consented to, when and to which text, to be able "
+        "to show it.",
+        "su_submit": "Sign me up",
+        "su_err_unreadable": "The form could not be read. Fill it in and send it again.",
+        "su_err_token": "The form had been open too long or was not sent from this page. Try "
+        "again.",
+        "su_err_text_changed": "The consent text has changed since the page was shown. Read the "
+        "new text and tick the box again.",
+        "su_err_consent": "Tick the box if you want to sign up – without your consent we cannot "
+        "send anything",
+        "su_err_email_missing": "Enter your e-mail address",
+        "su_err_email": "Enter an e-mail address in the form name@example.com",
+        "su_sent_title": "Check your e-mail",
+        "su_sent": "If the address can receive mail, we have sent it a link to confirm the "
+        "sign-up to {form}. Open the link within {hours} hours: only then are you signed up.",
+        "su_sent_nomail": "No mail within a few minutes? Look in your spam folder, or check the "
+        "address and try again.",
+        "su_again": "Sign up again",
+        "su_confirmed_title": "Thank you – you are signed up",
+        "su_confirmed": "You are now signed up to {form}. You can unsubscribe at any time with "
+        "the link in every mailing.",
+        "su_already_title": "You are already signed up",
+        "su_already": "This link has been used already: the sign-up to {form} is confirmed.",
+        "su_manage_hint": "You see and change your consents on the page",
+        "su_unsub_title": "Unsubscribe",
+        "su_unsub_intro": "Do you want to stop receiving {form} at {email}?",
+        "su_unsub_button": "Unsubscribe me",
+        "su_unsubscribed_title": "You are unsubscribed",
+        "su_unsubscribed": "{email} no longer receives {form}. Your consent is withdrawn as of "
+        "now.",
+        "su_resubscribe": "Changed your mind?",
+        "su_resubscribe_link": "Sign up to {form} again",
+        "su_missing_title": "The page does not exist",
+        "su_missing": "There is no such sign-up.",
+        "su_limit_title": "Too many sign-ups",
+        "su_limit": "We have received many sign-ups from your connection in a short time. Wait "
+        "{minutes} minutes and try again.",
+        "su_mail_failed_title": "The mail could not be sent",
+        "su_mail_failed": "We could not send the mail with the link just now. Please try again "
+        "in a while.",
+        "su_link_title": "The link does not work",
+        "su_link_unknown": "The link is not valid. Check that you have the whole link from the "
+        "mail.",
+        "su_link_expired": "The link has expired. Sign up again and we send a new one.",
+        "su_link_gone": "This mailing no longer exists.",
+        "su_unsub_unknown": "The unsubscribe link is not valid. Check that you have the whole "
+        "link, or unsubscribe on the page for your consents.",
+        # the person's view of their consents (consent_page.py)
+        "cp_title": "Your consents",
+        "cp_intro": "Here you see what you have consented to and change it. Changes take effect "
+        "at once. What was done before you withdrew a consent stays lawful.",
+        "cp_saved": "Your choices are saved.",
+        "cp_cookies_title": "Cookies in this browser",
+        "cp_cookies_intro": "This is how you answered the question about cookies in this "
+        "browser.",
+        "cp_no_choice": "You have not made a choice about cookies in this browser. Nothing is "
+        "on until you choose it.",
+        "cp_categories_legend": "Allow cookies for",
+        "cp_save": "Save my choices",
+        "cp_lists_title": "Newsletter and network",
+        "cp_lists_intro": "Enter your e-mail address and we send a link to the page where you "
+        "see and withdraw your consents to newsletters and networks.",
+        "cp_email_hint": "We show nothing until you have opened the link in the mail.",
+        "cp_send_link": "Send the link",
+        "cp_signup_lead": "Want to sign up?",
+        "cp_sent": "If the address can receive mail, we have sent it a link. The link is valid "
+        "for {hours} hours.",
+        "cp_manage_title": "Your newsletters and networks",
+        "cp_manage_intro": "Consents for {email}.",
+        "cp_withdrawn": "Your consent to {form} is withdrawn as of now.",
+        "cp_list": "Mailing",
+        "cp_state": "Your consent",
+        "cp_change": "Change",
+        "cp_state_given": "Signed up",
+        "cp_state_withdrawn": "Withdrawn",
+        "cp_state_none": "Not signed up",
+        "cp_withdraw": "Withdraw",
+        "cp_withdraw_label": "Withdraw the consent to {form}",
+        "cp_signup": "Sign up",
+        "cp_withdraw_note": "A withdrawal takes effect at once and is passed on to the systems "
+        "that send the mailings.",
+        "cp_err_changed": "The cookie text has changed since the page was shown. Review your "
+        "choices and save again.",
+        "cp_err_list": "Choose one of the mailings in the list.",
+        "cp_link_expired": "The link has expired. Ask for a new one on the page for your "
+        "consents.",
     },
 }
 

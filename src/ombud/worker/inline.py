@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -24,6 +25,18 @@ class InlineWorker:
         self._runtime = runtime
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ombud-worker")
         self._running: dict[str, Future[None]] = {}
+        self._periodic: list[Periodic] = []
+
+    def every(self, seconds: float, task: Callable[[], object], *, name: str) -> Periodic:
+        """Run ``task`` now and then every ``seconds`` on a thread of its own, until shutdown.
+
+        An exception is logged and the next round runs as planned. The handle's
+        ``wake()`` starts the next round at once (e.g. after new work was queued).
+        """
+        periodic = Periodic(seconds, task, name=name)
+        self._periodic.append(periodic)
+        periodic.start()
+        return periodic
 
     def submit(self, request_id: str) -> Future[None]:
         """Run the request soon; a request already queued or running is not queued twice."""
@@ -45,6 +58,8 @@ class InlineWorker:
         return len(ids)
 
     def shutdown(self) -> None:
+        for periodic in self._periodic:
+            periodic.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, request_id: str) -> None:
@@ -57,3 +72,37 @@ class InlineWorker:
             log.exception("request %s failed unexpectedly", request_id)
             return
         log.info("request %s is %s", request_id, request.state)
+
+
+class Periodic:
+    """A task run every ``seconds`` on a daemon thread (see :meth:`InlineWorker.every`)."""
+
+    def __init__(self, seconds: float, task: Callable[[], object], *, name: str) -> None:
+        self._seconds = seconds
+        self._task = task
+        self._stopped = threading.Event()
+        self._woken = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Run the next round now rather than when its interval ends."""
+        self._woken.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop after the round that is running, waiting at most ``timeout`` seconds for it."""
+        self._stopped.set()
+        self._woken.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self._task()
+            except Exception:
+                log.exception("periodic task %s failed", self._thread.name)
+            self._woken.wait(self._seconds)
+            self._woken.clear()

@@ -65,19 +65,20 @@
     },
   };
 
-  let cfg; // banner.json
+  let cfg; // banner.json: register_version, text_digest, language, gpc_purposes, content
+  let shown; // banner.json's content: what is shown (wording, categories, policy_path)
   let cats = []; // every category, [{id, name, required, purposes, ...}]
   let given = {}; // category id -> true when its tags may run
   let visitor; // the random visitor id of the consent cookie
   let root, dialog, second, boxes, bSettings, bSave, reopen, opener, layer2, reopened;
 
   // --- small helpers ------------------------------------------------------------------------
-  const t = (key) => (cfg.wording || {})[key] || (FALLBACK[cfg.language || lang] || FALLBACK.en)[key] || '';
+  const t = (key) => (shown.wording || {})[key] || (FALLBACK[cfg.language || lang] || FALLBACK.en)[key] || '';
   const optional = () => cats.filter((c) => !c.required);
   const purposesOf = (c) => (c.purposes && c.purposes.length ? c.purposes : [c.id]);
-  // GPC refuses what rests on direct marketing or profiling (docs/consent.md), as the ledger.
-  const gpcBlocks = (c) => gpc && !c.required && (c.activities
-    ? c.activities.some((a) => a.direct_marketing || a.profiling) : c.id === 'marketing');
+  // GPC refuses the purposes banner.json names (marketing and profiling), as the ledger does.
+  const gpcBlocks = (c) => gpc && !c.required &&
+    purposesOf(c).some((p) => (cfg.gpc_purposes || ['marketing']).includes(p));
   const nameOf = (x) => (x && typeof x === 'object' ? x.name : x);
   const store = (key, value) => {
     try {
@@ -227,10 +228,8 @@
     });
     writeCookie(purposes);
     store(MARK, { m: marker(), t: Date.now() });
-    const choices = {};
-    optional().forEach((c) => { choices[c.id] = all[c.id]; });
     send({
-      visitor_id: visitor, choices, method, language: cfg.language || lang,
+      visitor_id: visitor, choices: purposes, method, language: cfg.language || lang,
       register_version: cfg.register_version, text_digest: cfg.text_digest, gpc,
     });
     apply(all);
@@ -247,7 +246,7 @@
     };
     const recipients = (c, long) => (c.recipients || [])
       .map((r) => nameOf(r) + (long && r.third_country ? ` (${t('third_country')})` : '')).join(', ');
-    const privacy = base + (cfg.policy_path || '/privacy?lang=' + (cfg.language || lang));
+    const privacy = base + (shown.policy_path || '/privacy?lang=' + (cfg.language || lang));
     const first = h('div', { id: 'ombud-desc' },
       h('p', null, t('intro')),
       h('ul', null, cats.map((c) => h('li', null, h('strong', null, c.name),
@@ -258,7 +257,7 @@
     boxes = [];
     second = h('div', { hidden: true }, cats.map((c) => {
       const box = h('input', {
-        type: 'checkbox', id: 'ombud-c-' + c.id, 'data-c': c.id,
+        type: 'checkbox', id: 'ombud-c-' + c.id, 'data-c': c.id, 'data-required': c.required,
         disabled: c.required || gpcBlocks(c), 'aria-describedby': 'ombud-d-' + c.id,
       });
       boxes.push(box);
@@ -315,7 +314,7 @@
   function open(again) {
     reopened = again;
     opener = d.activeElement;
-    boxes.forEach((b) => { b.checked = !!given[b.dataset.c]; });
+    boxes.forEach((b) => { b.checked = 'required' in b.dataset || !!given[b.dataset.c]; });
     show(again);
     root.hidden = false;
     dialog.focus();
@@ -368,9 +367,8 @@ padding:0;border-radius:50%;display:grid;place-items:center}
   // --- start -----------------------------------------------------------------------------------
   function start(json) {
     cfg = json;
-    const list = Array.isArray(json.categories) ? json.categories
-      : Object.entries(json.categories || {}).map(([id, c]) => ({ id, ...c }));
-    cats = list.map((c) => ({ ...c, name: nameOf(c.name) }));
+    shown = json.content || json; // the texts shown, nested or beside the versions
+    cats = shown.categories || [];
     const st = readCookie();
     visitor = st ? st.id : uuid();
     build();
