@@ -103,10 +103,17 @@ def test_a_receipt_has_every_field_and_the_exact_text_shown(ledger: Ledger) -> N
     assert purpose["purposeId"] == "marketing"
     assert purpose["consentType"] == "EXPLICIT"
     assert purpose["thirdPartyDisclosure"] is True
-    assert set(purpose["thirdPartyName"].split(", ")) == {"Google", "Meta", "Bing", "LinkedIn"}
+    assert set(purpose["thirdPartyName"].split(", ")) == {
+        "Google",
+        "Meta",
+        "Bing (Microsoft)",
+        "LinkedIn",
+    }
     assert "dpv:DirectMarketing" in purpose["purposeCategory"]
     assert {r["id"] for r in proof["recipients"]} >= {"google", "meta"}  # type: ignore[union-attr]
-    assert [c for c in proof["piiControllers"] if c["lead"]][0]["piiController"] == "Almi AB"  # type: ignore[union-attr, index]
+    controllers = proof["piiControllers"]
+    assert isinstance(controllers, list)
+    assert next(c for c in controllers if c["lead"])["piiController"] == "Almi AB"
 
 
 def test_the_events_list_the_history_of_the_purpose_up_to_the_receipt(ledger: Ledger) -> None:

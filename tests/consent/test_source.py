@@ -1,4 +1,4 @@
-"""The ledger answers the processing gate: given, withdrawn, refused, lapsed, several identifiers."""
+"""The ledger answers the processing gate: given, withdrawn, lapsed, several identifiers."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_with_several_identifiers_the_latest_wins_and_a_tie_errs_to_refusal(
     email = ledger.keys.identifier("email", "anna@example.se")
     visitor_digest = ledger.digest(anna)
 
-    def record(subject: tuple[str, str], answer: bool, at: dt.datetime) -> None:
+    def record(subject: tuple[str, str], *, answer: bool, at: dt.datetime) -> None:
         with store.transaction(ledger.engine) as session:
             consent.record_choice(
                 session,
@@ -66,20 +66,20 @@ def test_with_several_identifiers_the_latest_wins_and_a_tie_errs_to_refusal(
             loaded = LEDGER.load(session, {visitor_digest, email}, {"marketing"}, now=at)
         return loaded.state({visitor_digest, email}, "marketing")
 
-    record(("visitor_id", anna), True, NOW)
-    record(("email", "anna@example.se"), True, NOW + dt.timedelta(hours=1))
+    record(("visitor_id", anna), answer=True, at=NOW)
+    record(("email", "anna@example.se"), answer=True, at=NOW + dt.timedelta(hours=1))
     assert state(NOW + dt.timedelta(hours=2)) == "given"
     # Withdrawn under the e-mail address after the visitor id's consent: withdrawn.
-    record(("email", "anna@example.se"), False, NOW + dt.timedelta(hours=3))
+    record(("email", "anna@example.se"), answer=False, at=NOW + dt.timedelta(hours=3))
     assert state(NOW + dt.timedelta(hours=4)) == "withdrawn"
     # Given again by the visitor later: given.
-    record(("visitor_id", anna), True, NOW + dt.timedelta(hours=5))
+    record(("visitor_id", anna), answer=True, at=NOW + dt.timedelta(hours=5))
     assert state(NOW + dt.timedelta(hours=6)) == "given"
-    # Same moment, one yes and one no: no.
+    # Same moment, one yes and one no (a refusal: nothing was given under the address).
     tie = NOW + dt.timedelta(hours=7)
-    record(("visitor_id", anna), True, tie)
-    record(("email", "anna@example.se"), False, tie)
-    assert state(tie) == "withdrawn"
+    record(("visitor_id", anna), answer=True, at=tie)
+    record(("email", "anna@example.se"), answer=False, at=tie)
+    assert state(tie) == "refused"
 
 
 def test_one_query_answers_a_batch(ledger: Ledger) -> None:

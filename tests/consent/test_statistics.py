@@ -104,5 +104,8 @@ def test_the_days_are_utc_days_and_the_period_includes_both_ends(ledger: Ledger)
     [(dt.date(2026, 3, 2), dt.date(2026, 3, 1)), (dt.date(2024, 1, 1), dt.date(2026, 1, 1))],
 )
 def test_an_unusable_period_is_refused(ledger: Ledger, since: dt.date, until: dt.date) -> None:
-    with store.transaction(ledger.engine) as session, pytest.raises(ValueError, match="day|period"):
+    with (
+        store.transaction(ledger.engine) as session,
+        pytest.raises(ValueError, match=r"day|period"),
+    ):
         consent.statistics(session, since=since, until=until)

@@ -413,7 +413,7 @@ def test_an_unsent_choice_leaves_by_beacon_when_the_page_goes(
     v.page.wait_for_timeout(300)
     assert ombud.events(visitor_id) == []
     v.page.goto("about:blank")
-    events = ombud.wait_for_events(visitor_id, 2)
+    events = ombud.wait_for_events(visitor_id, 2, page=v.page)
     assert [e[:2] for e in events] == [("marketing", "refused"), ("statistics", "refused")]
 
 
@@ -481,3 +481,18 @@ def test_asks_again_after_renew_after(visit: Visitor, site: Site, ombud: Ombud) 
     v.page.reload()
     expect(dialog(v.page)).to_be_visible()
     assert not ran(v.page, "statsLoaded")
+
+
+def test_without_ombud_nothing_runs(visit: Visitor, site: Site, ombud: Ombud) -> None:
+    v = visit(goto=False)
+    v.page.route("**/consent/banner.json*", lambda route: route.abort())
+    v.page.goto(site.page_url())
+    v.page.wait_for_timeout(500)
+    # No texts, no banner: and the tags stay blocked, which is the safe side.
+    assert data_layer(v.page) == [["consent", "default", DENIED_DEFAULT]]
+    expect(dialog(v.page)).to_have_count(0)
+    for flag in ("statsLoaded", "statsExternal", "marketingLoaded"):
+        assert not ran(v.page, flag), flag
+    assert v.context.cookies() == []
+    assert any("banner.json" in e for e in v.errors)
+    v.errors.clear()  # the banner says why on the console, as it should

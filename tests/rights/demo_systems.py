@@ -248,17 +248,20 @@ def scratch_database(server: str) -> Iterator[str]:
                 cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def point_at(demo: Demo, url: str) -> dict[str, int]:
-    """Fill the database at ``url`` with the demo's rows (its size, seed and day) and point
-    the register's SQL systems at it; the website's log files stay in the demo's directory.
-    Returns the row counts.
+def build_like(manifest: Mapping[str, Any], url: str) -> dict[str, int]:
+    """Fill the database at ``url`` with the rows of the demo of ``manifest`` (its size, seed
+    and day: the same people); returns the row counts.
     """
-    manifest = demo.manifest
-    counts = build_database(
+    return build_database(
         url,
         size=manifest["size"],
         seed=manifest["seed"],
         today=dt.date.fromisoformat(manifest["today"]),
     )
+
+
+def point_at(demo: Demo, url: str) -> None:
+    """Point the demo register's SQL systems at the database at ``url`` (filled with
+    :func:`build_like`); the website's log files stay in the demo's directory.
+    """
     demo.register_path.write_text(demo_register(dict.fromkeys(SQL_SYSTEMS, url)), encoding="utf-8")
-    return counts

@@ -388,9 +388,10 @@ padding:0;border-radius:50%;display:grid;place-items:center}
   }
 
   const ready = (fn) => (d.readyState === 'loading' ? d.addEventListener('DOMContentLoaded', fn) : fn());
-  fetch(`${base}/consent/banner.json?lang=${encodeURIComponent(lang)}`, { credentials: 'omit' })
-    .then((r) => { if (!r.ok) throw new Error('banner.json: HTTP ' + r.status); return r.json(); })
+  const texts = `${base}/consent/banner.json?lang=${encodeURIComponent(lang)}`;
+  fetch(texts, { credentials: 'omit' })
+    .then((r) => { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
     .then((json) => ready(() => start(json)))
     // Without its texts the banner cannot ask; nothing runs then, which is the safe side.
-    .catch((e) => console.error('Ombud banner:', e));
+    .catch((e) => console.error('Ombud banner, ' + texts + ':', e));
 })();
