@@ -18,11 +18,13 @@ test: install lint typecheck pytest
 
 install: system $(STAMP)
 
-# Debian packages: poppler-utils (pdftotext, to check the PDF notice in tests) and the
-# Pango libraries WeasyPrint renders PDFs with. Installed only when missing.
+# Debian packages: poppler-utils (pdftotext, to check the PDF notice in tests), chromium
+# (the browser tests drive it through Playwright) and the Pango libraries WeasyPrint renders
+# PDFs with. Installed only when missing.
 system:
 	@missing=""; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

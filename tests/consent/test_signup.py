@@ -26,7 +26,7 @@ from ombud.consent.models import (
 )
 from ombud.consent.source import LEDGER
 from ombud.gate import Reason, check
-from ombud.mail import InvalidMailError, MemoryTransport
+from ombud.mail import InvalidMailError, MemoryTransport, one_click_unsubscribe
 from ombud.register import load
 from ombud.register.model import Register
 from ombud.store.crypto import Keys, token_digest
@@ -377,15 +377,17 @@ def test_a_mail_to_the_list_carries_the_link_and_the_rfc_8058_headers(keys: Keys
 
 def test_on_plain_http_the_mail_has_the_link_but_no_one_click(keys: Keys) -> None:
     mail = signup.subscriber_mail(
-        keys=keys, base_url="http://127.0.0.1:8000", form="network", to=ADDRESS, subject="S",
+        keys=keys,
+        base_url="http://127.0.0.1:8000",
+        form="network",
+        to=ADDRESS,
+        subject="S",
         text="T",
     )
     assert mail.headers["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/consent/")
     assert "List-Unsubscribe-Post" not in mail.headers
+    # The mail layer refuses one-click on http, as RFC 8058 does.
     with pytest.raises(InvalidMailError):
-        # The mail layer refuses one-click on http, as RFC 8058 does.
-        from ombud.mail import one_click_unsubscribe  # noqa: PLC0415
-
         one_click_unsubscribe("http://127.0.0.1:8000/consent/unsubscribe/x")
 
 

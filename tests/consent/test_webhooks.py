@@ -99,7 +99,7 @@ def running_receiver(secret: str = SECRET) -> Iterator[Receiver]:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             signed = verify_signature(
                 secret,
@@ -164,7 +164,13 @@ def environ(receiver: Receiver, secret: str = SECRET) -> dict[str, str]:
 
 
 def record(
-    engine: Engine, register: Register, keys: Keys, purpose: str, answer: bool, now: dt.datetime
+    engine: Engine,
+    register: Register,
+    keys: Keys,
+    purpose: str,
+    *,
+    answer: bool = True,
+    now: dt.datetime = T0,
 ) -> list[webhooks.ConsentChange]:
     """Record a choice for EMAIL in the ledger and queue its webhooks, as signup.py does."""
     with store.transaction(engine) as session:
@@ -250,16 +256,16 @@ def test_backoff_doubles_from_thirty_seconds_up_to_six_hours(
 def test_refusals_are_not_sent_and_each_list_holder_gets_its_own_delivery(
     engine: Engine, register: Register, keys: Keys
 ) -> None:
-    record(engine, register, keys, "newsletter", False, T0)  # refused: nobody joined a list
+    record(engine, register, keys, "newsletter", answer=False)  # refused: nobody joined a list
     assert rows(engine) == []
-    record(engine, register, keys, "network", True, T0)
+    record(engine, register, keys, "network")
     assert sorted(r.system_id for r in rows(engine)) == ["mailing-tool", "network-crm"]
 
 
 def test_the_stored_delivery_holds_no_plaintext_address(
     engine: Engine, register: Register, keys: Keys
 ) -> None:
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
     (row,) = rows(engine)
     assert EMAIL not in json.dumps(row.payload)
     assert row.email_ciphertext is not None
@@ -274,7 +280,7 @@ def test_the_stored_delivery_holds_no_plaintext_address(
 def test_a_delivery_is_a_signed_post_with_event_purpose_subject_event_id_and_time(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    (change,) = record(engine, register, keys, "newsletter", True, T0)
+    (change,) = record(engine, register, keys, "newsletter")
 
     done = deliver(engine, register, keys, environ(receiver), T0)
 
@@ -305,8 +311,8 @@ def test_a_delivery_is_a_signed_post_with_event_purpose_subject_event_id_and_tim
 def test_a_failed_delivery_is_retried_with_exponential_backoff_until_it_goes_through(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "newsletter", False, T0 - dt.timedelta(days=1))
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter", answer=False, now=T0 - dt.timedelta(days=1))
+    record(engine, register, keys, "newsletter")
     receiver.failures = 2
     env = environ(receiver)
 
@@ -331,7 +337,7 @@ def test_a_failed_delivery_is_retried_with_exponential_backoff_until_it_goes_thr
 def test_a_wrong_secret_is_refused_by_the_receiver_and_retried(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
 
     done = deliver(engine, register, keys, environ(receiver, secret="not-the-shared-one"), T0)
 
@@ -344,7 +350,7 @@ def test_a_wrong_secret_is_refused_by_the_receiver_and_retried(
 def test_a_missing_environment_variable_is_an_error_of_the_delivery_not_of_the_round(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "network", True, T0)
+    record(engine, register, keys, "network")
     env = {"NETWORK_CRM_URL": receiver.url, "NETWORK_CRM_SECRET": SECRET}  # not the tool's
 
     done = deliver(engine, register, keys, env, T0)
@@ -358,7 +364,7 @@ def test_a_missing_environment_variable_is_an_error_of_the_delivery_not_of_the_r
 def test_an_unreachable_system_is_retried(engine: Engine, register: Register, keys: Keys) -> None:
     with running_receiver() as gone:
         env = environ(gone)
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
 
     done = webhooks.deliver_due(
         store.session_factory(engine), T0, register=register, keys=keys, environ=env, timeout=2
@@ -374,7 +380,7 @@ def test_an_unreachable_system_is_retried(engine: Engine, register: Register, ke
 def test_a_delivery_is_given_up_after_max_attempts_with_an_audit_entry(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
     receiver.failures = webhooks.MAX_ATTEMPTS + 5
     receiver.failure_status = 500
     env = environ(receiver)
@@ -406,7 +412,7 @@ def test_a_delivery_is_given_up_after_max_attempts_with_an_audit_entry(
 def test_a_system_removed_from_the_register_is_not_sent_to(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
     without = register.model_copy(update={"systems": []})
 
     assert deliver(engine, without, keys, environ(receiver), T0).failed == 1
@@ -417,7 +423,7 @@ def test_a_system_removed_from_the_register_is_not_sent_to(
 def test_a_claimed_delivery_is_leased_so_a_second_worker_skips_it(
     engine: Engine, register: Register, keys: Keys, receiver: Receiver
 ) -> None:
-    record(engine, register, keys, "newsletter", True, T0)
+    record(engine, register, keys, "newsletter")
     with store.transaction(engine) as session:
         row = session.scalars(select(ConsentWebhook)).one()
         # What a worker that died mid-send leaves: an attempt counted, a lease running.

@@ -20,7 +20,7 @@ from banner_site import (
     running_ombud,
     running_site,
 )
-from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, ViewportSize, sync_playwright
 
 
 @pytest.fixture(scope="session")
@@ -60,11 +60,20 @@ def _script_error(message: ConsoleMessage, errors: list[str]) -> None:
 
 @pytest.fixture
 def visit(browser: Browser, site: Site, ombud: Ombud) -> Iterator[Callable[..., Visit]]:
-    """``visit(gpc=False)``: a new visitor (fresh context) opening the test page."""
+    """``visit(gpc=, lang=, goto=, viewport=)``: a new visitor (fresh context) on the test page."""
     contexts: list[Visit] = []
 
-    def open_visit(*, gpc: bool = False, lang: str = "sv", goto: bool = True) -> Visit:
-        context = browser.new_context(extra_http_headers={"Sec-GPC": "1"} if gpc else None)
+    def open_visit(
+        *,
+        gpc: bool = False,
+        lang: str = "sv",
+        goto: bool = True,
+        viewport: ViewportSize | None = None,
+    ) -> Visit:
+        context = browser.new_context(
+            extra_http_headers={"Sec-GPC": "1"} if gpc else None,
+            viewport=viewport or {"width": 1280, "height": 720},
+        )
         if gpc:
             context.add_init_script(GPC_SCRIPT)
         page = context.new_page()

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 from banner_site import GPC_SCRIPT, Ombud, Site, Visit, running_ombud, running_site
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 Visitor = Callable[..., Visit]
 
@@ -93,6 +95,11 @@ def test_reject_all_runs_no_tag_and_sets_only_the_consent_cookie(
 
     assert v.cookie_names() == {"ombud_consent"}
     assert choices(v) == {"statistics": False, "marketing": False}
+    # It lasts the register's renew_after (P12M), Lax, on the site's own host.
+    cookie = next(c for c in v.context.cookies() if c["name"] == "ombud_consent")
+    assert 364 <= (cookie["expires"] - time.time()) / 86400 <= 366
+    assert cookie["sameSite"] == "Lax"
+    assert cookie["domain"] == "localhost"
     assert COOKIE.match(v.consent_cookie() or "")[1] == ombud.register_version[:12]  # type: ignore[index]
     events = ombud.wait_for_events(v.visitor_id(), 2)
     assert events == [
@@ -130,6 +137,7 @@ def test_accept_all_runs_every_tag_now_and_on_the_next_page(
     assert site.requested("/frame.html")
     assert v.cookie_names() >= STATISTICS_COOKIES | MARKETING_COOKIES
     assert choices(v) == {"statistics": True, "marketing": True}
+    assert v.page.evaluate("() => window.ombud.consent('marketing')") is True
     assert ombud.wait_for_events(v.visitor_id(), 2) == [
         ("marketing", "given", "banner", False),
         ("statistics", "given", "banner", False),
@@ -167,7 +175,7 @@ def test_gpc_refuses_marketing_and_the_banner_says_why(
 
 
 def test_gpc_turned_on_after_a_marketing_consent_withdraws_it(
-    browser: Any, visit: Visitor, site: Site, ombud: Ombud
+    browser: Browser, visit: Visitor, site: Site, ombud: Ombud
 ) -> None:
     v = visit()
     button(v.page, ombud, "accept_all").click()
@@ -363,6 +371,28 @@ def test_the_first_layer_follows_pts(visit: Visitor, site: Site, ombud: Ombud) -
         expect(checkbox).to_have_accessible_name(re.compile(r"\w"))
 
 
+@pytest.mark.parametrize(("width", "height"), [(360, 640), (320, 480), (768, 1024), (1280, 720)])
+def test_accept_and_reject_show_side_by_side_on_any_screen(
+    visit: Visitor, site: Site, ombud: Ombud, width: int, height: int
+) -> None:
+    """Reject is as easy as accept on the first layer: both in view at once, same size."""
+    v = visit(viewport={"width": width, "height": height})
+    expect(dialog(v.page)).to_be_visible()
+    boxes = [button(v.page, ombud, key).bounding_box() for key in ("accept_all", "reject_all")]
+    for box in boxes:
+        assert box
+        assert box["x"] >= 0
+        assert box["y"] >= 0
+        assert box["x"] + box["width"] <= width
+        assert box["y"] + box["height"] <= height
+    accept, reject = boxes
+    assert accept
+    assert reject
+    assert round(accept["width"]) == round(reject["width"])
+    assert round(accept["height"]) == round(reject["height"])
+    assert round(accept["y"]) == round(reject["y"])  # on one row
+
+
 def test_english(visit: Visitor, site: Site, ombud: Ombud) -> None:
     v = visit(lang="en")
     expect(dialog(v.page)).to_contain_text("Statistics")
@@ -377,7 +407,7 @@ def test_a_failed_post_is_retried_once_and_recorded_once(
     v = visit(goto=False)
     failures: list[str] = []
 
-    def fail_first(route: Any) -> None:
+    def fail_first(route: Route) -> None:
         if route.request.method == "POST" and not failures:
             failures.append(route.request.url)
             route.fulfill(status=503, body="try later")
@@ -400,7 +430,7 @@ def test_an_unsent_choice_leaves_by_beacon_when_the_page_goes(
     v = visit(goto=False)
 
     # The network drops every fetch of the events; the beacon on pagehide gets through.
-    def drop_fetch(route: Any) -> None:
+    def drop_fetch(route: Route) -> None:
         if route.request.resource_type == "fetch":
             route.abort()
         else:
@@ -427,8 +457,8 @@ def test_an_unsent_choice_leaves_by_beacon_when_the_page_goes(
     ],
 )
 def test_asks_again_only_when_the_consent_texts_change(
-    browser: Any,
-    tmp_path: Any,
+    browser: Browser,
+    tmp_path: Path,
     change: tuple[str, str],
     asks_again: bool,
 ) -> None:

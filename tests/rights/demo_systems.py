@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -264,4 +265,9 @@ def point_at(demo: Demo, url: str) -> None:
     """Point the demo register's SQL systems at the database at ``url`` (filled with
     :func:`build_like`); the website's log files stay in the demo's directory.
     """
-    demo.register_path.write_text(demo_register(dict.fromkeys(SQL_SYSTEMS, url)), encoding="utf-8")
+    demo.register_path.write_text(_register_for(url), encoding="utf-8")
+
+
+@functools.cache
+def _register_for(url: str) -> str:
+    return demo_register(dict.fromkeys(SQL_SYSTEMS, url))

@@ -33,8 +33,6 @@ SUBSIDIARY = "almi-invest"
 #: The changes to the demo's register: system -> its controller (None: shared).
 CONTROLLERS: dict[str, str | None] = {"survey": SUBSIDIARY, "newsletter": None}
 
-E, V = StepAction.ERASE, StepAction.VERIFY
-
 
 def with_controllers(text: str, controllers: Mapping[str, str | None]) -> str:
     """The register ``text`` with these systems' ``controller:`` set, or removed for None."""
@@ -103,10 +101,10 @@ def test_the_lead_reaches_every_system(register: Register) -> None:
         (
             RequestType.ERASURE,
             [
-                ("newsletter", E),
-                ("survey", E),
-                ("newsletter", V),
-                ("survey", V),
+                ("newsletter", StepAction.ERASE),
+                ("survey", StepAction.ERASE),
+                ("newsletter", StepAction.VERIFY),
+                ("survey", StepAction.VERIFY),
                 (OMBUD, StepAction.SUPPRESS),
             ],
         ),

@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterator, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -237,10 +237,6 @@ def _method(method: Method | str) -> Method:
         ) from None
 
 
-def _insert(session: Session) -> Any:
-    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def record_choice(
     session: Session,
     *,
@@ -345,8 +341,8 @@ def record_choice(
         )
         recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
 
-    session.execute(insert(_EVENTS).values(events))
-    _upsert_states(session, states)
+    _write(session, _EVENTS, events)
+    _write(session, _STATE, states)
     counts: dict[str, int] = {}
     for event in recorded:
         counts[event.event.value] = counts.get(event.event.value, 0) + 1
@@ -363,10 +359,29 @@ def record_choice(
     return Choice(choice_id, digest, tuple(recorded), gpc)
 
 
-def _upsert_states(session: Session, states: list[dict[str, Any]]) -> None:
-    statement = _insert(session)(_STATE).values(states)
-    session.execute(
-        statement.on_conflict_do_update(
+#: Rows per statement: under both backends' limits on bound parameters (15 columns each).
+ROWS_PER_STATEMENT = 500
+#: Statements for up to this many rows are built once and kept (a choice has a handful).
+_CACHED_ROWS = 64
+_statements: dict[tuple[str, str, int], Any] = {}
+
+
+def _statement(dialect: str, table: Table, count: int) -> Any:
+    """INSERT of ``count`` rows as one multi-row VALUES with named parameters; for the
+    state table an upsert. Built once per size: SQLAlchemy then compiles it once too,
+    where a ``values(list_of_dicts)`` would be compiled again on every call."""
+    key = (dialect, table.name, count)
+    found = _statements.get(key)
+    if found is not None:
+        return found
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in table.columns}
+        for i in range(count)
+    ]
+    statement = insert_for(table).values(rows)
+    if table is _STATE:
+        statement = statement.on_conflict_do_update(
             index_elements=[_STATE.c.subject_digest, _STATE.c.purpose],
             set_={
                 "state": statement.excluded.state,
@@ -375,7 +390,20 @@ def _upsert_states(session: Session, states: list[dict[str, Any]]) -> None:
                 "expires_at": statement.excluded.expires_at,
             },
         )
-    )
+    if count <= _CACHED_ROWS:
+        _statements[key] = statement
+    return statement
+
+
+def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert (events) or upsert (state) ``rows``: one statement per 500 rows."""
+    dialect = session.get_bind().dialect.name
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        batch = rows[start : start + ROWS_PER_STATEMENT]
+        params = {
+            f"{name}_{i}": value for i, row in enumerate(batch) for name, value in row.items()
+        }
+        session.execute(_statement(dialect, table, len(batch)), params)
 
 
 def _chunks(values: Set[str]) -> Iterator[list[str]]:
@@ -494,8 +522,8 @@ def record_expired(
                 "expires_at": None,
             }
         )
-    session.execute(insert(_EVENTS).values(events))
-    _upsert_states(session, states)
+    _write(session, _EVENTS, events)
+    _write(session, _STATE, states)
     audit.append(
         session,
         actor=actor,

@@ -38,6 +38,7 @@ from ombud.web.forms import Form, FormError, FormTokens, first, read_form, same_
 from ombud.web.pages import render_page
 from ombud.web.registry import Served
 from ombud.web.signup import (
+    FORMS,
     MAX_JSON_BYTES,
     base_path,
     client_address,
@@ -203,6 +204,7 @@ def _page(
         forms=[
             {"id": form_id, "name": form.name.get(lang, register.language)}
             for form_id, form in register.consent.forms.items()
+            if form_id in FORMS  # the forms with a sign-up page
         ],
     )
     return HTMLResponse(page, status_code=status, headers=page_headers(lang))
@@ -276,10 +278,14 @@ async def save_choices(request: Request, lang: LangQuery = None) -> Response:
         FormTokens(state.keys).valid(first(posted, "form_token"))
         and same_origin(request, settings.base_url)
     ):
-        return _page(request, chosen, cookie=cookie, error=t["su_err_token"], status=400)
+        return await run_in_threadpool(
+            _page, request, chosen, cookie=cookie, error=t["su_err_token"], status=400
+        )
     banner = texts.banner_text(register, chosen)
     if first(posted, "text_digest") != texts.digest(banner):
-        return _page(request, chosen, cookie=cookie, error=t["cp_err_changed"], status=400)
+        return await run_in_threadpool(
+            _page, request, chosen, cookie=cookie, error=t["cp_err_changed"], status=400
+        )
     mapped = purpose_map(register, current.version)
     ticked = set(posted.get("category", []))
     choices: dict[str, bool] = {}
@@ -369,7 +375,9 @@ async def ask_for_link(request: Request, lang: LangQuery = None) -> Response:
         FormTokens(state.keys).valid(first(posted, "form_token"))
         and same_origin(request, settings.base_url)
     ):
-        return _page(request, chosen, cookie=cookie, error=t["su_err_token"], status=400)
+        return await run_in_threadpool(
+            _page, request, chosen, cookie=cookie, error=t["su_err_token"], status=400
+        )
     client = client_address(request)
     wait = limiter(state).retry_after(client)
     if wait:
@@ -378,7 +386,9 @@ async def ask_for_link(request: Request, lang: LangQuery = None) -> Response:
     try:
         signup.normalised_email(email)
     except signup.InvalidEmailError:
-        return _page(request, chosen, cookie=cookie, error=t["su_err_email"], status=400)
+        return await run_in_threadpool(
+            _page, request, chosen, cookie=cookie, error=t["su_err_email"], status=400
+        )
     try:
         await run_in_threadpool(_mail_link, state, register, email, chosen)
     except _MailNotSentError:
@@ -494,10 +504,14 @@ async def withdraw(request: Request, token: str, lang: LangQuery = None) -> Resp
         FormTokens(state.keys).valid(first(posted, "form_token"))
         and same_origin(request, settings.base_url)
     ):
-        return _manage_page(request, token, email, chosen, error=t["su_err_token"], status=400)
+        return await run_in_threadpool(
+            _manage_page, request, token, email, chosen, error=t["su_err_token"], status=400
+        )
     form_id = first(posted, "form")
     if form_id not in current.register.consent.forms:
-        return _manage_page(request, token, email, chosen, error=t["cp_err_list"], status=400)
+        return await run_in_threadpool(
+            _manage_page, request, token, email, chosen, error=t["cp_err_list"], status=400
+        )
     await run_in_threadpool(
         _withdraw,
         state,
@@ -509,4 +523,4 @@ async def withdraw(request: Request, token: str, lang: LangQuery = None) -> Resp
         agent=user_agent(request),
     )
     name = current.register.consent.forms[form_id].name.get(chosen, current.register.language)
-    return _manage_page(request, token, email, chosen, withdrawn=name)
+    return await run_in_threadpool(_manage_page, request, token, email, chosen, withdrawn=name)

@@ -415,8 +415,7 @@ LABELS: dict[str, dict[str, str]] = {
         "at once. What was done before you withdrew a consent stays lawful.",
         "cp_saved": "Your choices are saved.",
         "cp_cookies_title": "Cookies in this browser",
-        "cp_cookies_intro": "This is how you answered the question about cookies in this "
-        "browser.",
+        "cp_cookies_intro": "This is how you answered the question about cookies here.",
         "cp_no_choice": "You have not made a choice about cookies in this browser. Nothing is "
         "on until you choose it.",
         "cp_categories_legend": "Allow cookies for",
@@ -446,8 +445,7 @@ LABELS: dict[str, dict[str, str]] = {
         "cp_err_changed": "The cookie text has changed since the page was shown. Review your "
         "choices and save again.",
         "cp_err_list": "Choose one of the mailings in the list.",
-        "cp_link_expired": "The link has expired. Ask for a new one on the page for your "
-        "consents.",
+        "cp_link_expired": "The link has expired. Ask for a new one on the page Your consents.",
     },
 }
 

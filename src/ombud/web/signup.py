@@ -1,12 +1,12 @@
 """Newsletter and network sign-up pages and API, confirmation and unsubscribe links.
 
-==========================================  ============================================
+=============================================  ==========================================
 ``GET/POST /privacy/newsletter``, ``/network``  the sign-up form (double opt-in)
-``GET/POST /api/v1/newsletter/signup``, ...     the same as JSON, for the website's own form
+``GET/POST /api/v1/newsletter/signup``, ...     the same as JSON, for a website's own form
 ``GET /consent/confirm/{token}``                the mailed link: records ``given``
 ``GET /consent/unsubscribe/{token}``            a page with an unsubscribe button
 ``POST /consent/unsubscribe/{token}``           the button, and RFC 8058 one-click
-==========================================  ============================================
+=============================================  ==========================================
 
 The page after a sign-up is the same, byte for byte, whether or not the
 address is already on the list (no enumeration). The domain work is in
@@ -53,8 +53,6 @@ router = APIRouter(tags=["newsletter and network"])
 FORMS = {"newsletter": "newsletter", "network": "network"}
 #: JSON bodies larger than this are refused (413); a sign-up is a few hundred bytes.
 MAX_JSON_BYTES = 4096
-#: The RFC 8058 one-click body.
-ONE_CLICK = "List-Unsubscribe=One-Click"
 #: How often the inline worker delivers due consent webhooks.
 WEBHOOK_INTERVAL_SECONDS = 30.0
 

@@ -1,19 +1,14 @@
-/*! Ombud cookie banner. Apache-2.0. How to embed it: docs/banner.md.
+/*! Ombud cookie banner. Apache-2.0. docs/banner.md says how to embed it.
  *
  * <script src="https://ombud.example/consent/banner.js" data-ombud-lang="sv" defer></script>
  *
- * One script, no dependencies, no build step. What it does, in order:
- * 1. pushes the Google Consent Mode v2 default (everything denied) into
- *    window.dataLayer, synchronously, before anything else can;
- * 2. fetches its texts and categories from <its own origin>/consent/banner.json;
- * 3. restores a stored choice (the `ombud_consent` cookie), or asks: a modal
- *    dialog whose first layer names the categories and has "accept all" and
- *    "reject all" of equal prominence, and a settings layer with a checkbox
- *    per category;
- * 4. runs the tags marked with data-ombud-category only for consented
- *    categories, deletes the cookies of refused ones, sends the choice to the
- *    ledger (retried, with sendBeacon as the last resort) and leaves a small
- *    button on the page to change the choice at any time.
+ * 1. Pushes the Consent Mode v2 default (all denied) into dataLayer, first and synchronously.
+ * 2. Fetches its texts and categories from <its own origin>/consent/banner.json.
+ * 3. Restores the stored choice (cookie `ombud_consent`), or asks: a modal dialog naming
+ *    the categories, "accept all" and "reject all" alike, and a settings layer.
+ * 4. Runs the tags marked data-ombud-category only if consented, deletes the cookies of
+ *    refused categories, sends the choice to the ledger (retries, then sendBeacon) and
+ *    leaves a button on the page to change the choice at any time.
  */
 (() => {
   'use strict';
@@ -52,14 +47,14 @@
     sv: {
       accept_all: 'Acceptera alla', reject_all: 'Neka alla', settings: 'Inställningar',
       save: 'Spara mina val', always_on: 'Alltid på', reopen: 'Cookieinställningar',
-      recipients: 'Mottagare', cookies: 'Cookies', policy_link: 'Integritetspolicy',
+      cookies: 'Cookies', policy_link: 'Integritetspolicy',
       gpc: 'Din webbläsare signalerar Global Privacy Control (GPC). Därför använder vi inga ' +
         'cookies för marknadsföring.',
     },
     en: {
       accept_all: 'Accept all', reject_all: 'Reject all', settings: 'Settings',
       save: 'Save my choices', always_on: 'Always on', reopen: 'Cookie settings',
-      recipients: 'Recipients', cookies: 'Cookies', policy_link: 'Privacy notice',
+      cookies: 'Cookies', policy_link: 'Privacy notice',
       gpc: 'Your browser signals Global Privacy Control (GPC). We therefore use no cookies ' +
         'for marketing.',
     },
@@ -79,7 +74,6 @@
   // GPC refuses the purposes banner.json names (marketing and profiling), as the ledger does.
   const gpcBlocks = (c) => gpc && !c.required &&
     purposesOf(c).some((p) => (cfg.gpc_purposes || ['marketing']).includes(p));
-  const nameOf = (x) => (x && typeof x === 'object' ? x.name : x);
   const store = (key, value) => {
     try {
       if (value === undefined) return JSON.parse(localStorage.getItem(key));
@@ -204,7 +198,7 @@
   // Delete the first-party cookies of a refused category: its cookie list in banner.json
   // (`*` is a wildcard) and the usual trackers, on this host and every parent domain.
   function purge(c) {
-    const names = (c.cookies || []).map(nameOf).concat(TRACKERS[c.id] || []);
+    const names = (c.cookies || []).map((k) => k.name).concat(TRACKERS[c.id] || []);
     const res = names.map((n) => new RegExp('^' + n.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*') + '$'));
     // Host-only, then www.example.se, example.se, ... (the browser ignores a public suffix).
     const parts = location.hostname.split('.');
@@ -218,8 +212,9 @@
     });
   }
 
-  // A choice by the person: {category: bool}; method "banner" or "banner_settings".
-  function choose(next, method) {
+  // A choice: {category: bool}; method "banner" or "banner_settings". The cookie and the
+  // ledger keep it per purpose. `since`: when consent was asked for (renew_after counts).
+  function choose(next, method, since = Date.now()) {
     const all = {};
     const purposes = {};
     cats.forEach((c) => {
@@ -227,7 +222,7 @@
       if (!c.required) purposesOf(c).forEach((p) => { purposes[p] = purposes[p] !== false && all[c.id]; });
     });
     writeCookie(purposes);
-    store(MARK, { m: marker(), t: Date.now() });
+    store(MARK, { m: marker(), t: since });
     send({
       visitor_id: visitor, choices: purposes, method, language: cfg.language || lang,
       register_version: cfg.register_version, text_digest: cfg.text_digest, gpc,
@@ -245,7 +240,7 @@
       choose(next, layer2 ? 'banner_settings' : 'banner');
     };
     const recipients = (c, long) => (c.recipients || [])
-      .map((r) => nameOf(r) + (long && r.third_country ? ` (${t('third_country')})` : '')).join(', ');
+      .map((r) => r.name + (long && r.third_country ? ` (${t('third_country')})` : '')).join(', ');
     const privacy = base + (shown.policy_path || '/privacy?lang=' + (cfg.language || lang));
     const first = h('div', { id: 'ombud-desc' },
       h('p', null, t('intro')),
@@ -269,7 +264,7 @@
           recipients(c) && h('p', null, `${t('recipients')}: ${recipients(c, true)}`),
           gpcBlocks(c) ? h('p', { class: 'ombud-gpc' }, t('gpc')) : null),
         cookies.length ? h('details', null, h('summary', null, `${t('cookies')} (${cookies.length})`),
-          h('ul', null, cookies.map((k) => h('li', null, h('code', null, nameOf(k)),
+          h('ul', null, cookies.map((k) => h('li', null, h('code', null, k.name),
             [k.provider, k.duration, k.purpose].filter((x) => x && typeof x === 'string').map((x) => ' · ' + x))))) : null);
     }));
     bSettings = btn('settings', () => { show(true); (boxes.find((b) => !b.disabled) || dialog).focus(); });
@@ -342,12 +337,13 @@
     else if (!e.shiftKey && i === f.length - 1) { e.preventDefault(); f[0].focus(); }
   }
 
-  // Neutral on purpose: accept and reject share one style (PTS 2023: no emphasis of accept).
+  // Neutral on purpose: accept and reject share one style (PTS 2023: no emphasis of accept),
+  // and the buttons stick to the dialog's bottom, so that both show on a small screen too.
   const CSS = `.ombud-root{position:fixed;inset:0;z-index:2147483646;display:flex;align-items:flex-end;
 justify-content:center;background:rgba(0,0,0,.4);font:16px/1.45 system-ui,sans-serif}
 .ombud-root[hidden],.ombud-root [hidden],.ombud-reopen[hidden]{display:none!important}
 .ombud-dialog{box-sizing:border-box;width:100%;max-width:44rem;max-height:90vh;overflow:auto;margin:1rem;
-padding:1.25rem 1.5rem;border-radius:8px;background:var(--ombud-bg,#fff);color:var(--ombud-fg,#111);
+padding:1.25rem 1.5rem 0;border-radius:8px;background:var(--ombud-bg,#fff);color:var(--ombud-fg,#111);
 box-shadow:0 4px 24px rgba(0,0,0,.3);text-align:left}
 .ombud-dialog:focus{outline:none}
 .ombud-dialog h2{font-size:1.25rem;margin:0 0 .5rem}
@@ -356,13 +352,15 @@ box-shadow:0 4px 24px rgba(0,0,0,.3);text-align:left}
 .ombud-cat{border-top:1px solid #bbb;padding:.5rem 0}
 .ombud-cat label{font-weight:600}
 .ombud-gpc{font-style:italic}
-.ombud-btns{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:1rem}
+.ombud-btns{display:flex;flex-wrap:wrap;gap:.5rem;position:sticky;bottom:0;margin-top:.5rem;
+padding:.75rem 0 1.25rem;background:var(--ombud-bg,#fff)}
 .ombud-btn,.ombud-reopen{font:inherit;font-weight:600;cursor:pointer;border:2px solid currentColor;
 border-radius:6px;background:var(--ombud-bg,#fff);color:var(--ombud-fg,#111)}
-.ombud-btn{flex:1 1 10rem;padding:.6rem 1rem}
+.ombud-btn{flex:1 1 7rem;padding:.6rem .75rem}
 .ombud-reopen{position:fixed;left:1rem;bottom:1rem;z-index:2147483645;width:2.75rem;height:2.75rem;
 padding:0;border-radius:50%;display:grid;place-items:center}
-.ombud-dialog :focus-visible,.ombud-reopen:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}`;
+.ombud-dialog :focus-visible,.ombud-reopen:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
+@media (max-width:30rem){.ombud-dialog{margin:.5rem;padding:1rem 1rem 0}}`;
 
   // --- start -----------------------------------------------------------------------------------
   function start(json) {
@@ -378,9 +376,11 @@ padding:0;border-radius:50%;display:grid;place-items:center}
         next[c.id] = c.required || (purposesOf(c).every((p) => st.choices[p]) && !gpcBlocks(c));
       });
       reopen.hidden = false;
-      // GPC turned on since a marketing consent: the ledger learns of the refusal too.
-      if (optional().some((c) => gpcBlocks(c) && purposesOf(c).every((p) => st.choices[p]))) choose(next, 'banner');
-      else apply(next);
+      // GPC turned on since a marketing consent: the ledger learns of the refusal too
+      // (without restarting the renew_after clock of the rest).
+      if (optional().some((c) => gpcBlocks(c) && purposesOf(c).every((p) => st.choices[p]))) {
+        choose(next, 'banner', (store(MARK) || {}).t);
+      } else apply(next);
     } else {
       open(false);
     }
