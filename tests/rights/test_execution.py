@@ -221,14 +221,23 @@ def test_restriction_sets_the_flags_and_records_it(demo: Demo) -> None:
     )
     assert rows in ([(1,)], [(True,)])
     with store.transaction(demo.engine) as session:
+        request = get_request(session, request.id)
+        # One per identifier: the four given, and the customer number the CRM revealed.
+        assert {i.kind for i in request.identifiers} == {
+            "email",
+            "personnummer",
+            "visitor_id",
+            "ip",
+            "customer_id",
+        }
         assert (
             session.scalar(
                 select(func.count())
                 .select_from(Restriction)
                 .where(Restriction.reason == "restriction")
             )
-            == 4
-        )  # one per identifier
+            == 5
+        )
 
 
 def test_objection_to_marketing_is_immediate_and_to_other_waits_for_the_dpo(

@@ -97,30 +97,32 @@ def test_the_lead_reaches_every_system(register: Register) -> None:
 
 @pytest.mark.parametrize(
     ("request_type", "steps"),
+    # Systems that know people by a strong identifier (the survey: the CRM's customer
+    # number) come first: what they reveal is searched for in the others.
     [
         (
             RequestType.ERASURE,
             [
-                ("newsletter", StepAction.ERASE),
                 ("survey", StepAction.ERASE),
-                ("newsletter", StepAction.VERIFY),
+                ("newsletter", StepAction.ERASE),
                 ("survey", StepAction.VERIFY),
+                ("newsletter", StepAction.VERIFY),
                 (OMBUD, StepAction.SUPPRESS),
             ],
         ),
         (
             RequestType.ACCESS,
             [
-                ("newsletter", StepAction.FIND),
                 ("survey", StepAction.FIND),
+                ("newsletter", StepAction.FIND),
                 (OMBUD, StepAction.PACKAGE),
             ],
         ),
         (
             RequestType.RESTRICTION,
             [
-                ("newsletter", StepAction.RESTRICT),
                 ("survey", StepAction.RESTRICT),
+                ("newsletter", StepAction.RESTRICT),
                 (OMBUD, StepAction.RECORD),
             ],
         ),

@@ -35,10 +35,11 @@ from ombud.connectors import (
 from ombud.register.model import Register
 from ombud.rights.errors import RequestStateError
 from ombud.rights.intake import get_request, plaintext_identifiers
-from ombud.rights.matching import Match, narrow
+from ombud.rights.matching import Match, learned_identifiers, narrow
 from ombud.rights.models import (
     DataRequest,
     ManualTask,
+    RequestIdentifier,
     RequestState,
     RequestStep,
     RequestType,
@@ -300,7 +301,41 @@ class _Work:
     def _match(self, connector: Connector, spec: SystemSpec) -> Match:
         lookup = self._lookup()
         decided = ((self.request.decisions or {}).get("match") or {}).get(spec.id)
-        return narrow(traverse(connector, lookup), spec, lookup, decided)
+        match = narrow(traverse(connector, lookup), spec, lookup, decided)
+        if not match.ambiguous:
+            self._learn(match, spec, lookup)
+        return match
+
+    def _learn(self, match: Match, spec: SystemSpec, lookup: Lookup) -> None:
+        """Add the strong identifiers found on the person's rows (their customer number in
+        the CRM, their personnummer) to the request, so the systems that know the person
+        only by those are searched too. Contact details are not added: an address can be
+        shared, a strong identifier cannot.
+        """
+        learned = learned_identifiers(match, spec, lookup)
+        known = {(i.kind, i.digest) for i in self.request.identifiers}
+        added = 0
+        for kind, value in sorted(learned):
+            digest = self.runtime.keys.identifier(kind, value)
+            if (kind, digest) in known:
+                continue
+            self.request.identifiers.append(
+                RequestIdentifier(
+                    kind=kind,
+                    digest=digest,
+                    ciphertext=self.runtime.keys.encrypt(value, context=self.request.id),
+                )
+            )
+            added += 1
+        if added:
+            self.session.flush()
+            audit.append(
+                self.session,
+                actor=self.runtime.actor,
+                action="request.identifiers_learned",
+                object_id=f"request:{self.request.id}",
+                counts={"identifiers": added},
+            )
 
     def _with_connector(self, work: Callable[[Connector, SystemSpec], _Outcome]) -> _Outcome:
         connector, spec = self.systems.get(self.step.system_id)
@@ -479,16 +514,20 @@ class _Work:
         return sorted({(i.kind, i.digest) for i in self.request.identifiers})
 
     def _suppress(self) -> _Outcome:
-        if self.request.type == RequestType.ERASURE:
-            reason, scope = "erasure", [""]
-        else:
+        systems = systems_in_scope(self.register, self.request.controller_id)
+        activities = sorted({a for system in systems for a in system.activities})
+        lead = self.register.organisation.lead
+        if self.request.type != RequestType.ERASURE:
             reason, scope = "consent_withdrawn", list(self.request.activities or [])
+        elif lead is not None and self.request.controller_id == lead.id:
+            reason, scope = "erasure", [""]  # every activity of every joint controller
+        else:
+            # Erased by a subsidiary: its activities only; the others still hold the data.
+            reason, scope = "erasure", activities
         added = 0
         for kind, digest in self._digests():
             for activity in scope:
                 added += self._add_suppression(kind, digest, reason, activity)
-        systems = systems_in_scope(self.register, self.request.controller_id)
-        activities = sorted({a for system in systems for a in system.activities})
         return _Outcome(
             StepState.DONE,
             {"suppressed": added, "grounds": erasure_grounds(self.register, activities)},

@@ -124,3 +124,18 @@ def _canonical(kind: str, value: object) -> str | None:
         return normalise(kind, str(value), today=dt.datetime.now(dt.UTC).date())
     except InvalidIdentifierError:
         return str(value).strip()
+
+
+def learned_identifiers(match: Match, spec: SystemSpec, lookup: Lookup) -> set[tuple[str, str]]:
+    """The strong identifiers on the person's rows that the lookup does not have yet,
+    normalised: (kind, value).
+    """
+    learned: set[tuple[str, str]] = set()
+    for row in match.rows:
+        for kind, column in spec.collections[row.collection].identity.items():
+            if kind not in STRONG_KINDS:
+                continue
+            value = _canonical(kind, row.values.get(column))
+            if value is not None and value not in lookup.identifiers.get(kind, ()):
+                learned.add((kind, value))
+    return learned

@@ -55,7 +55,12 @@ def plan(  # noqa: PLR0911 - one return per request type reads best
 ) -> list[tuple[str, StepAction]]:
     """The steps of a request, in the order they run."""
     systems = systems_in_scope(register, controller_id)
-    automated = [s.id for s in systems if is_automated(s)]
+    # Systems that know people by strong identifiers first: what they reveal (a customer
+    # number, a personnummer) is searched for in the systems that come after.
+    automated = [
+        s.id
+        for s in sorted((s for s in systems if is_automated(s)), key=lambda s: -_strong_kinds(s))
+    ]
     manual = [s.id for s in systems if not is_automated(s)]
     # Independent controllers answer access themselves: the answer says how to reach them.
     own_manual = [
@@ -110,3 +115,8 @@ def _consent_activity(register: Register, activity_id: str, withdrawn: set[str])
         and activity.legal_basis is LegalBasis.CONSENT
         and activity.id in withdrawn
     )
+
+
+def _strong_kinds(system: System) -> int:
+    kinds = {k for c in system.collections.values() for k in c.identity}
+    return len(kinds & {"personnummer", "customer_id"})
