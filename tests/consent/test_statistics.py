@@ -41,8 +41,12 @@ def test_statistics_per_day_and_category(ledger: Ledger) -> None:
             now=DAY_1,
         )
 
+    # A sweep of the consents lapsed a year later is nobody's answer: not counted.
+    sweep = DAY_2 + dt.timedelta(days=400)
     with store.transaction(ledger.engine) as session:
-        rows = consent.statistics(session, since=DAY_1.date(), until=DAY_2.date())
+        assert consent.record_expired(session, now=sweep) > 0
+    with store.transaction(ledger.engine) as session:
+        rows = consent.statistics(session, since=DAY_1.date(), until=sweep.date())
     assert rows == [
         {
             "day": "2026-03-02",

@@ -148,7 +148,7 @@ def demo(built: Path, tmp_path: Path, database_url: str) -> Iterator[Demo]:
     copied.engine.dispose()
 
 
-def _victim(demo: Demo) -> tuple[str, str]:
+def _victim(demo: Demo, holding: set[str]) -> tuple[str, str]:
     """The first and the second automated system the erasure reaches (legal holds aside:
     their rows stay, so a scan cannot tell whether the killed attempt got to them).
     """
@@ -160,7 +160,11 @@ def _victim(demo: Demo) -> tuple[str, str]:
     }
     lead = register.organisation.lead
     assert lead is not None
-    order = [s for s, _ in plan(register, RequestType.ERASURE, lead.id, []) if s in automated]
+    order = [
+        s
+        for s, _ in plan(register, RequestType.ERASURE, lead.id, [])
+        if s in automated and s in holding
+    ]
     return order[0], order[1]
 
 
@@ -193,20 +197,22 @@ def _kill_during_erasure(
 def test_killed_erasure_completes_exactly_once_when_run_again(
     demo: Demo, clean: Run, moment: str, tmp_path: Path
 ) -> None:
-    first, victim = _victim(demo)
     before = _scan(demo)
+    first, victim = _victim(demo, set(before))
     assert {first, victim} <= set(before)
     request_id = demo.request("erasure", everywhere(demo))
 
     _kill_during_erasure(demo, request_id, victim, moment, tmp_path)
 
-    # Where the crash left things: the first system done, the second marked running.
+    # Where the crash left things: the steps before the victim's done (the first system's
+    # among them), the victim's marked running, the rest not started.
     killed = demo.load(request_id)
     assert killed.state == RequestState.RUNNING
-    states = {(s.system_id, s.action): (s.state, s.attempts) for s in killed.steps}
-    assert states.pop((first, "erase")) == (StepState.DONE, 1)
-    assert states.pop((victim, "erase")) == (StepState.RUNNING, 1)
-    assert set(states.values()) == {(StepState.PENDING, 0)}
+    steps = [((s.system_id, s.action), (s.state, s.attempts)) for s in killed.steps]
+    at = steps.index(((victim, "erase"), (StepState.RUNNING, 1)))
+    assert ((first, "erase"), (StepState.DONE, 1)) in steps[:at]
+    assert {state for _, state in steps[:at]} == {(StepState.DONE, 1)}
+    assert {state for _, state in steps[at + 1 :]} == {(StepState.PENDING, 0)}
     erased_already = moment == "after-erasing"
     assert (victim in _scan(demo)) is not erased_already
     with store.transaction(demo.engine) as session:
@@ -216,33 +222,34 @@ def test_killed_erasure_completes_exactly_once_when_run_again(
     run = _finish(demo, request_id, demo.run(request_id))
     assert run.left == clean.left == {"accounting": before["accounting"]}
     retried = [i for i, step in enumerate(clean.awaiting) if step[:2] == (victim, "erase")]
-    assert retried == [1]
-    for steps, expected in ((run.awaiting, clean.awaiting), (run.completed, clean.completed)):
-        assert len(steps) == len(expected)
-        for index, (step, clean_step) in enumerate(zip(steps, expected, strict=True)):
-            if index != 1:
+    assert retried == [at]
+    for ran, expected in ((run.awaiting, clean.awaiting), (run.completed, clean.completed)):
+        assert len(ran) == len(expected)
+        for index, (step, clean_step) in enumerate(zip(ran, expected, strict=True)):
+            if index != at:
                 assert step == clean_step  # the first system is not erased or counted twice
                 continue
             # The second system's step ran twice. If its rows were gone already, the second
             # attempt found nothing to erase: it must not count more than a clean run.
             assert step[:4] == (*clean_step[:3], 2)
             assert step[4] in (clean_step[4], *([{"erased": {}}] if erased_already else []))
-    assert run.trail in _trails(clean, erased_already=erased_already)
+    assert run.trail in _trails(clean, erased_already=erased_already, at=at)
     assert [action for action, _ in run.trail].count("request.completed") == 1
     assert [action for action, _ in run.trail].count("request.planned") == 1
     with store.transaction(demo.engine) as session:
         assert audit.verify(session).ok
 
 
-def _trails(clean: Run, *, erased_already: bool) -> list[Trail]:
+def _trails(clean: Run, *, erased_already: bool, at: int) -> list[Trail]:
     """The audit trails a killed and resumed erasure may leave: the clean run's, and, when
-    the killed attempt had erased the second system's rows, the same without its counts.
+    the killed attempt had erased the victim's rows, the same without its counts (the step
+    at index ``at`` of the plan).
     """
     trails = [clean.trail]
     if not erased_already:
         return trails
     steps = [i for i, (action, _) in enumerate(clean.trail) if action.startswith("request.step.")]
-    victim = steps[1]
+    victim = steps[at]
     lost = clean.trail[victim][1] or {}
     trail = list(clean.trail)
     trail[victim] = (trail[victim][0], None)

@@ -14,7 +14,8 @@ Counted in choices, not events: a choice (one answer of the banner, one
                       or GPC and no to the rest)
 ===================== =============================================================
 
-Sign-up forms have no category and are not counted here.
+Sign-up forms have no category and are not counted here, nor are the ``expired``
+events of :func:`ombud.consent.ledger.record_expired`.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def statistics(session: Session, *, since: dt.date, until: dt.date) -> list[DayS
         ConsentEvent.created_at >= start,
         ConsentEvent.created_at < end,
         ConsentEvent.category.is_not(None),
+        # A sweep's expired events are no one's answer.
+        ConsentEvent.event != EventType.EXPIRED.value,
     )
     # Per choice: whether anything at all was given in it.
     choices = (
