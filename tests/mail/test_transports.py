@@ -50,7 +50,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "mail.md"
         ),
     ],
 )
-def test_smtp_urls(  # noqa: PLR0917 - one parameter per column of the table
+def test_smtp_urls(
     url: str, host: str, port: int, tls: str, username: str | None, password: str | None
 ) -> None:
     transport = transport_from_url(url)

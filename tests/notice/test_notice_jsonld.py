@@ -215,7 +215,7 @@ notice: {{updated: 2025-01-01}}
         ("misc", "Övrigt", "Other", "legitimate_interest", "", {"dpv:Purpose"}),
     ],
 )
-def test_purposes_map_to_dpv(  # noqa: PLR0917 - a parametrize table, one column per argument
+def test_purposes_map_to_dpv(
     activity_id: str, sv: str, en: str, basis: str, flags: str, expected: set[str]
 ) -> None:
     text = ACTIVITY.format(

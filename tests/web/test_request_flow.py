@@ -19,13 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from test_portal import form_token, mail_parts, request_id
 
-from smtp_server import Inbox
 from ombud import store
 from ombud.demo import build_demo
 from ombud.rights.intake import get_request
 from ombud.rights.models import RequestState
 from ombud.settings import Settings
 from ombud.web import create_app
+from smtp_server import Inbox
 
 
 @pytest.fixture
