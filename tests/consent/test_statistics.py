@@ -46,7 +46,8 @@ def test_statistics_per_day_and_category(ledger: Ledger) -> None:
     with store.transaction(ledger.engine) as session:
         assert consent.record_expired(session, now=sweep) > 0
     with store.transaction(ledger.engine) as session:
-        rows = consent.statistics(session, since=DAY_1.date(), until=sweep.date())
+        assert consent.statistics(session, since=sweep.date(), until=sweep.date()) == []
+        rows = consent.statistics(session, since=DAY_1.date(), until=DAY_2.date())
     assert rows == [
         {
             "day": "2026-03-02",
