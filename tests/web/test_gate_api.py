@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Set
 
 import pytest
@@ -211,21 +210,15 @@ def test_more_than_ten_thousand_subjects_is_422_with_a_clear_message(
     assert error["msg"] == "at most 10000 subjects per call; split the batch"
 
 
-def test_ten_thousand_subjects_over_http(
-    client: TestClient, key: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_ten_thousand_subjects_over_http(client: TestClient, key: str) -> None:
+    # Its speed is measured in bench/gate_check.py, not asserted here (a loaded CI machine).
     body = {
         "activities": ["direct-marketing", "customer-service", "newsletter"],
         "subjects": [{"email": f"person{i}@example.se"} for i in range(MAX_SUBJECTS)],
     }
-    started = time.perf_counter()
     response = client.post(PATH, json=body, headers=bearer(key))
-    elapsed = time.perf_counter() - started
-    with capsys.disabled():
-        print(f"\n[gate] HTTP: 10,000 subjects x 3 activities in {elapsed:.3f} s")  # noqa: T201
     assert response.status_code == 200
     assert len(response.json()["results"]) == 30_000
-    assert elapsed < 5.0
 
 
 def test_the_route_and_its_key_schemes_are_in_the_openapi_description(client: TestClient) -> None:

@@ -365,12 +365,12 @@ def truncate_ip(value: str) -> str:
 # --- any kind -------------------------------------------------------------------------
 
 
-def normalise(kind: str, value: str, *, today: date) -> str:
+def normalise(kind: str, value: str, *, today: date) -> str:  # noqa: PLR0911 - one per kind
     """The canonical text of an identifier of ``kind`` (see the module's table).
 
-    Kinds without rules (``customer_id``, ``visitor_id`` and custom kinds of
-    the register) are stripped and must not be blank. Raises
-    :class:`InvalidIdentifierError`.
+    ``visitor_id`` (the banner's random UUID) is lower-cased, as the ledger keeps it.
+    Kinds without rules (``customer_id`` and custom kinds of the register) are
+    stripped and must not be blank. Raises :class:`InvalidIdentifierError`.
     """
     match kind:
         case "email":
@@ -383,6 +383,11 @@ def normalise(kind: str, value: str, *, today: date) -> str:
             return parse_company_id(value, today=today).canonical
         case "ip":
             return normalise_ip(value)
+        case "visitor_id":
+            text = value.strip().lower()
+            if not text:
+                raise InvalidIdentifierError(kind, "it is blank", "any non-blank text")
+            return text
         case _:
             text = value.strip()
             if not text:

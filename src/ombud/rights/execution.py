@@ -32,6 +32,7 @@ from ombud.connectors import (
     spec_from_register,
     traverse,
 )
+from ombud.consent.ledger import erase_subject
 from ombud.register.model import Register
 from ombud.rights.errors import RequestStateError
 from ombud.rights.intake import get_request, plaintext_identifiers
@@ -528,6 +529,9 @@ class _Work:
         for kind, digest in self._digests():
             for activity in scope:
                 added += self._add_suppression(kind, digest, reason, activity)
+        if scope == [""]:
+            # The consent ledger's own records of the person go too (the only way out).
+            erase_subject(self.session, {d for _, d in self._digests()}, actor=self.runtime.actor)
         return _Outcome(
             StepState.DONE,
             {"suppressed": added, "grounds": erasure_grounds(self.register, activities)},
