@@ -50,7 +50,7 @@ from ombud.web.signup import (
     served,
     too_many,
     user_agent,
-    wake_webhooks,
+    withdraw_list,
 )
 
 log = logging.getLogger(__name__)
@@ -455,35 +455,6 @@ def manage(request: Request, token: str, lang: LangQuery = None) -> Response:
     return _manage_page(request, token, email, chosen)
 
 
-def _withdraw(
-    state: State,
-    current: Served,
-    *,
-    form: str,
-    email: str,
-    lang: str,
-    ip: str | None,
-    agent: str | None,
-) -> signup.Withdrawn:
-    with store.transaction(state.engine) as session:
-        withdrawn = signup.withdraw(
-            session,
-            keys=state.keys,
-            register=current.register,
-            register_version=current.version,
-            form=form,
-            email=email,
-            method=Method.FORM,
-            language=lang,
-            text=signup.unsubscribe_content(current.register, form, lang),
-            ip=ip,
-            user_agent=agent,
-            now=dt.datetime.now(dt.UTC),
-        )
-    wake_webhooks(state)
-    return withdrawn
-
-
 @router.post("/privacy/consent/manage/{token}", response_class=HTMLResponse)
 async def withdraw(request: Request, token: str, lang: LangQuery = None) -> Response:
     """Withdraw the consent of one list (field ``form``), at once: ledger and webhooks."""
@@ -513,7 +484,7 @@ async def withdraw(request: Request, token: str, lang: LangQuery = None) -> Resp
             _manage_page, request, token, email, chosen, error=t["cp_err_list"], status=400
         )
     await run_in_threadpool(
-        _withdraw,
+        withdraw_list,
         state,
         current,
         form=form_id,

@@ -655,7 +655,7 @@ def _confirmed_page(request: Request, form_id: str, lang: str, *, already: bool)
 # --- unsubscribe -------------------------------------------------------------------------
 
 
-def _unsubscribe(
+def withdraw_list(
     state: State,
     current: Served,
     *,
@@ -665,6 +665,8 @@ def _unsubscribe(
     ip: str | None,
     agent: str | None,
 ) -> signup.Withdrawn:
+    """Withdraw one list consent at once, in the ledger, and wake the webhooks; the
+    unsubscribe link and the consent page both end here."""
     with store.transaction(state.engine) as session:
         withdrawn = signup.withdraw(
             session,
@@ -753,7 +755,7 @@ async def unsubscribe(request: Request, token: str, lang: LangQuery = None) -> R
         return problem(request, chosen, "su_link_title", "su_unsub_unknown", 404, private=True)
     try:
         await run_in_threadpool(
-            _unsubscribe,
+            withdraw_list,
             state,
             current,
             form=form_id,
