@@ -35,17 +35,14 @@ from ombud.mail import MailDeliveryError, MailError, MailTransport
 from ombud.register.model import Register
 from ombud.settings import Settings
 from ombud.web.forms import Form, FormError, FormTokens, first, read_form, same_origin
-from ombud.web.pages import render_page
+from ombud.web.pages import base_path, client_address, page_headers, render_page
 from ombud.web.registry import Served
 from ombud.web.signup import (
     FORMS,
     MAX_JSON_BYTES,
-    base_path,
-    client_address,
     labels,
     language,
     limiter,
-    page_headers,
     problem,
     served,
     too_many,

@@ -6,6 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 #: UI strings of the web pages, in every language the UI speaks.
@@ -464,3 +466,54 @@ def render_page(template: str, *, lang: str, **context: Any) -> str:
     """Render ``template`` in ``lang`` (English labels for a language the UI lacks)."""
     labels = LABELS.get(lang, LABELS["en"])
     return _environment().get_template(template).render(lang=lang, t=labels, **context)
+
+
+def base_path(request: Request) -> str:
+    """Where the app is mounted (``root_path``), for links within it."""
+    root: str = request.scope.get("root_path", "")
+    return root.rstrip("/")
+
+
+def page_headers(lang: str, *, private: bool = False) -> dict[str, str]:
+    """Portal pages are never cached (what was typed, one-time links); ``private``: the
+    page's address holds a token, so it is never sent on as a Referer.
+    """
+    headers = {"Content-Language": lang, "Vary": "Accept-Language", "Cache-Control": "no-store"}
+    if private:
+        headers["Referrer-Policy"] = "no-referrer"
+    return headers
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address, for submission limits only (never logged or stored)."""
+    return request.client.host if request.client is not None else None
+
+
+def problem_page(
+    request: Request,
+    *,
+    lang: str,
+    organisation: str,
+    heading: str,
+    message: str,
+    contact: str | None,
+    next_href: str,
+    next_label: str,
+    status: int,
+    private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """A page saying what went wrong, whom to ask, and where to go on."""
+    page = render_page(
+        "problem.html.j2",
+        lang=lang,
+        title=organisation,
+        heading=heading,
+        message=message,
+        contact=contact,
+        next_href=f"{base_path(request)}{next_href}",
+        next_label=next_label,
+    )
+    return HTMLResponse(
+        page, status_code=status, headers={**page_headers(lang, private=private), **(headers or {})}
+    )

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -48,7 +49,14 @@ from ombud.web.forms import (
     same_origin,
 )
 from ombud.web.language import negotiate
-from ombud.web.pages import LABELS, render_page
+from ombud.web.pages import (
+    LABELS,
+    base_path,
+    client_address,
+    page_headers,
+    problem_page,
+    render_page,
+)
 from ombud.web.registry import RegisterSource, Served
 
 log = logging.getLogger(__name__)
@@ -99,11 +107,6 @@ class FieldError:
 def register_served(request: Request) -> Served:
     source: RegisterSource = request.app.state.register
     return source.current()
-
-
-def client_address(request: Request) -> str | None:
-    """The peer's address, for the submission limit only (never logged or stored)."""
-    return request.client.host if request.client is not None else None
 
 
 def receive(
@@ -379,20 +382,6 @@ def _check(
     return errors
 
 
-def _headers(lang: str, *, private: bool = False) -> dict[str, str]:
-    # Every portal page may hold what the person typed or a one-time link: never cached.
-    headers = {"Content-Language": lang, "Vary": "Accept-Language", "Cache-Control": "no-store"}
-    if private:
-        # The verification link is in this page's address: never send it on as a Referer.
-        headers["Referrer-Policy"] = "no-referrer"
-    return headers
-
-
-def _base(request: Request) -> str:
-    root: str = request.scope.get("root_path", "")
-    return root.rstrip("/")
-
-
 def _form_page(
     request: Request,
     served: Served,
@@ -404,7 +393,7 @@ def _form_page(
 ) -> Response:
     register = served.register
     t = _labels(lang)
-    base = _base(request)
+    base = base_path(request)
     page = render_page(
         "request_form.html.j2",
         lang=lang,
@@ -434,7 +423,7 @@ def _form_page(
         languages=[{"code": code, "name": language_name(code)} for code in register.languages],
         max_details=MAX_DETAILS,
     )
-    return HTMLResponse(page, status_code=status, headers=_headers(lang))
+    return HTMLResponse(page, status_code=status, headers=page_headers(lang))
 
 
 def _sent_page(
@@ -449,12 +438,12 @@ def _sent_page(
         "request_sent.html.j2",
         lang=lang,
         title=served.register.organisation.name,
-        base=_base(request),
+        base=base_path(request),
         request_id=request_id,
         errors=errors,
         field_errors={e.name: e.message for e in errors},
     )
-    return HTMLResponse(page, status_code=status, headers=_headers(lang))
+    return HTMLResponse(page, status_code=status, headers=page_headers(lang))
 
 
 def _verified_page(
@@ -466,13 +455,13 @@ def _verified_page(
         "request_verified.html.j2",
         lang=lang,
         title=served.register.organisation.name,
-        base=_base(request),
+        base=base_path(request),
         request_id=verified.id,
         type_label=t.get(f"rq_type_{verified.type}", verified.type),
         due=verified.due,
         due_text=long_date(verified.due, lang),
     )
-    return HTMLResponse(page, headers=_headers(lang, private=private))
+    return HTMLResponse(page, headers=page_headers(lang, private=private))
 
 
 def _problem(
@@ -489,17 +478,18 @@ def _problem(
     served = register_served(request)
     t = _labels(lang)
     dpo = served.register.organisation.dpo
-    page = render_page(
-        "request_problem.html.j2",
+    return problem_page(
+        request,
         lang=lang,
-        title=served.register.organisation.name,
-        base=_base(request),
+        organisation=served.register.organisation.name,
         heading=t[title_key],
         message=t[message_key].format(**values),
         contact=dpo.email if dpo is not None else None,
-    )
-    return HTMLResponse(
-        page, status_code=status, headers={**_headers(lang, private=private), **(headers or {})}
+        next_href=f"/privacy/request?lang={quote(lang)}",
+        next_label=t["rq_start_again"],
+        status=status,
+        private=private,
+        headers=headers,
     )
 
 

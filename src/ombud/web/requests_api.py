@@ -34,7 +34,8 @@ from ombud.web.auth import require_scope
 from ombud.web.dispatch import after_verified
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.gate import NoEchoRoute
-from ombud.web.portal import SUBJECT, MailNotSentError, client_address, receive, register_served
+from ombud.web.pages import client_address
+from ombud.web.portal import SUBJECT, MailNotSentError, receive, register_served
 
 router = APIRouter(tags=["data subject requests"], route_class=NoEchoRoute)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -42,7 +43,14 @@ from ombud.web.forms import (
     same_origin,
 )
 from ombud.web.language import negotiate
-from ombud.web.pages import LABELS, render_page
+from ombud.web.pages import (
+    LABELS,
+    base_path,
+    client_address,
+    page_headers,
+    problem_page,
+    render_page,
+)
 from ombud.web.registry import RegisterSource, Served
 
 log = logging.getLogger(__name__)
@@ -75,24 +83,6 @@ def labels(lang: str) -> dict[str, str]:
     return LABELS.get(lang, LABELS["en"])
 
 
-def base_path(request: Request) -> str:
-    root: str = request.scope.get("root_path", "")
-    return root.rstrip("/")
-
-
-def page_headers(lang: str, *, private: bool = False) -> dict[str, str]:
-    """Never cached (what was typed, one-time links); ``private``: the address holds a token."""
-    headers = {"Content-Language": lang, "Vary": "Accept-Language", "Cache-Control": "no-store"}
-    if private:
-        headers["Referrer-Policy"] = "no-referrer"
-    return headers
-
-
-def client_address(request: Request) -> str | None:
-    """The peer's address, for the submission limit only (never logged or stored)."""
-    return request.client.host if request.client is not None else None
-
-
 def user_agent(request: Request) -> str | None:
     return request.headers.get("user-agent")
 
@@ -120,17 +110,18 @@ def problem(
     register = served(request).register
     t = labels(lang)
     dpo = register.organisation.dpo
-    page = render_page(
-        "signup_problem.html.j2",
+    return problem_page(
+        request,
         lang=lang,
-        title=register.organisation.name,
-        base=base_path(request),
+        organisation=register.organisation.name,
         heading=t[title_key],
         message=t[message_key].format(**values),
         contact=dpo.email if dpo is not None else None,
-    )
-    return HTMLResponse(
-        page, status_code=status, headers={**page_headers(lang, private=private), **(headers or {})}
+        next_href=f"/privacy/consent?lang={quote(lang)}",
+        next_label=t["cp_title"],
+        status=status,
+        private=private,
+        headers=headers,
     )
 
 
