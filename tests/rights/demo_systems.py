@@ -53,7 +53,9 @@ class Demo:
 
     @property
     def register(self) -> Register:
-        return load(self.register_path).register
+        """The register as the file reads now (tests edit it), parsed once per change."""
+        stat = self.register_path.stat()
+        return _parsed(self.register_path, stat.st_mtime_ns, stat.st_size)
 
     def person(self, name: str) -> dict[str, Any]:
         edge: dict[str, Any] = self.manifest["edge_cases"][name]
@@ -134,6 +136,12 @@ class Demo:
                 return list(connection.execute(text(query)))
         finally:
             engine.dispose()
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: Path, mtime_ns: int, size: int) -> Register:
+    del mtime_ns, size  # the cache key: a changed file is parsed again
+    return load(path).register
 
 
 def copy_demo(built: Path, target: Path, store_url: str) -> Demo:

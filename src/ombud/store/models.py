@@ -150,6 +150,7 @@ def all_tables() -> MetaData:
     """Ombud's whole schema: these tables and the domain packages' own models."""
     import ombud.consent.models  # noqa: PLC0415 - registering its tables is the point
     import ombud.rights.models  # noqa: PLC0415 - registering its tables is the point
-    import ombud.store.apikeys  # noqa: F401, PLC0415 - registering its tables is the point
+    import ombud.store.apikeys  # noqa: PLC0415 - registering its tables is the point
+    import ombud.store.users  # noqa: F401, PLC0415 - registering its tables is the point
 
     return Base.metadata

@@ -325,7 +325,7 @@ def disable_user(session: Session, email: str, *, actor: str, now: dt.datetime) 
     return user
 
 
-def log_in(  # noqa: PLR0913 - one call with everything a login needs, all keyword-only
+def log_in(
     session: Session,
     *,
     email: str,
@@ -362,7 +362,10 @@ def log_in(  # noqa: PLR0913 - one call with everything a login needs, all keywo
     right = _verify(user.password_hash if user is not None else _dummy_hash(), password)
     if user is None or not right or not user.active:
         session.add_all(
-            [LoginFailure(key=email_key, failed_at=now), LoginFailure(key=address_key, failed_at=now)]
+            [
+                LoginFailure(key=email_key, failed_at=now),
+                LoginFailure(key=address_key, failed_at=now),
+            ]
         )
         session.flush()
         audit.append(
@@ -436,7 +439,9 @@ def end_session(session: Session, token: str) -> int | None:
     user_id = row.user_id
     session.delete(row)
     session.flush()
-    audit.append(session, actor=f"user:{user_id}", action="user.logout", object_id=f"user:{user_id}")
+    audit.append(
+        session, actor=f"user:{user_id}", action="user.logout", object_id=f"user:{user_id}"
+    )
     return user_id
 
 
