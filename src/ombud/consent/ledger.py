@@ -6,6 +6,11 @@ both SQLite and PostgreSQL) and one audit entry (``consent.recorded``, object
 ``choice:<choice_id>``, counts per event type). Reading the subject's current
 state first (one SELECT) decides ``refused`` or ``withdrawn``.
 
+Many choices can be written together (:func:`record_batch`, what the group
+commit of :mod:`ombud.consent.writer` uses): :func:`prepare_choice` checks
+each one without the database, and the batch is then the same few statements
+for all of them, with one audit entry (object ``batch:<uuid>``).
+
 Transitions, per purpose of a choice:
 
 =============  ==================================  ===========
@@ -27,11 +32,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Set
+from collections.abc import Collection, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,6 +53,7 @@ from ombud.consent.models import (
     Method,
 )
 from ombud.consent.purposes import PurposeMap, purpose_map
+from ombud.consent.texts import digest as text_digest_of
 from ombud.consent.texts import store_text
 from ombud.discovery import InvalidIdentifierError, normalise, truncate_ip
 from ombud.gate.consent import ConsentValue
@@ -58,10 +65,13 @@ __all__ = [
     "CHUNK_SIZE",
     "MAX_PURPOSES",
     "Choice",
+    "PendingChoice",
     "RecordedEvent",
     "current",
     "erase_subject",
     "expiry",
+    "prepare_choice",
+    "record_batch",
     "record_choice",
     "record_expired",
     "subject_digest",
@@ -179,13 +189,17 @@ def subject_digest(keys: Keys, kind: str, value: str, *, now: dt.datetime) -> st
     return keys.identifier(kind, normalised)
 
 
-def _new_choice_id() -> str:
+def _new_object_id(prefix: str) -> str:
     # The id goes into an audit entry, which refuses anything that looks like personal
     # data: a random UUID starting "19811218-9876-..." reads as a personnummer. Draw again.
     while True:
-        choice_id = str(uuid.uuid4())
-        if audit.find_personal_data(f"choice:{choice_id}") is None:
-            return choice_id
+        object_id = str(uuid.uuid4())
+        if audit.find_personal_data(f"{prefix}:{object_id}") is None:
+            return object_id
+
+
+def _new_choice_id() -> str:
+    return _new_object_id("choice")
 
 
 def _check(
@@ -237,6 +251,81 @@ def _method(method: Method | str) -> Method:
         ) from None
 
 
+@dataclass(frozen=True)
+class PendingChoice:
+    """A choice checked and ready to be written: writing it needs nothing but the database.
+
+    Made by :func:`prepare_choice`; ``answers`` are (purpose, yes or no after
+    GPC, banner category or None), sorted by purpose.
+    """
+
+    choice_id: str
+    subject_digest: str
+    subject_kind: str
+    method: Method
+    answers: tuple[tuple[str, bool, str | None], ...]
+    register_version: str
+    text_digest: str
+    language: str
+    gpc: bool
+    ip_truncated: str | None
+    user_agent_family: str | None
+    now: dt.datetime
+    #: When a ``given`` recorded now lapses (``renew_after``), or None.
+    expires_at: dt.datetime | None
+
+
+def prepare_choice(
+    *,
+    keys: Keys,
+    register: Register,
+    register_version: str,
+    subject: tuple[str, str],
+    choices: Mapping[str, bool],
+    method: Method | str,
+    language: str,
+    text_digest: str,
+    gpc: bool = False,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    now: dt.datetime,
+) -> PendingChoice:
+    """Check a choice of ``subject`` (kind, value) and make it ready to write; no database.
+
+    The arguments are :func:`record_choice`'s; the text shown must be stored
+    already (``text_digest``). Raises :class:`InvalidChoiceError` (its
+    ``field`` names the input): a choice that passes cannot fail a batch by
+    itself.
+    """
+    kind, value = subject
+    chosen_method = _method(method)
+    purposes = purpose_map(register, register_version)
+    _check(purposes, choices, chosen_method, language)
+    banner = chosen_method in BANNER_METHODS
+    return PendingChoice(
+        choice_id=_new_choice_id(),
+        subject_digest=subject_digest(keys, kind, value, now=now),
+        subject_kind=kind,
+        method=chosen_method,
+        answers=tuple(
+            (
+                purpose,
+                answer and not (gpc and purpose in purposes.gpc),
+                purposes.banner.get(purpose) if banner else None,
+            )
+            for purpose, answer in sorted(choices.items())
+        ),
+        register_version=register_version,
+        text_digest=text_digest,
+        language=language,
+        gpc=gpc,
+        ip_truncated=_ip(ip),
+        user_agent_family=user_agent_family(user_agent),
+        now=now,
+        expires_at=expiry(now, purposes.renew_after),
+    )
+
+
 def record_choice(
     session: Session,
     *,
@@ -266,86 +355,27 @@ def record_choice(
     audit entry. Raises :class:`InvalidChoiceError` (its ``field`` names the
     input) before writing anything.
     """
-    kind, value = subject
-    chosen_method = _method(method)
-    purposes = purpose_map(register, register_version)
-    _check(purposes, choices, chosen_method, language)
-    digest = subject_digest(keys, kind, value, now=now)
     if text is not None:
-        text_digest = store_text(
-            session, text, register_version=register_version, language=language, now=now
-        )
+        text_digest = text_digest_of(text)
+    pending = prepare_choice(
+        keys=keys,
+        register=register,
+        register_version=register_version,
+        subject=subject,
+        choices=choices,
+        method=method,
+        language=language,
+        text_digest=text_digest or "",
+        gpc=gpc,
+        ip=ip,
+        user_agent=user_agent,
+        now=now,
+    )
     if text_digest is None:
         raise InvalidChoiceError("give the text shown, or its digest", field="text_digest")
-
-    answers = {
-        purpose: answer and not (gpc and purpose in purposes.gpc)
-        for purpose, answer in sorted(choices.items())
-    }
-    before = {
-        row.purpose: row
-        for row in session.execute(
-            select(_STATE.c.purpose, _STATE.c.state, _STATE.c.expires_at).where(
-                _STATE.c.subject_digest == digest, _STATE.c.purpose.in_(answers)
-            )
-        )
-    }
-    choice_id = _new_choice_id()
-    ip_truncated = _ip(ip)
-    family = user_agent_family(user_agent)
-    banner = chosen_method in BANNER_METHODS
-    lapses = expiry(now, purposes.renew_after)
-    events: list[dict[str, Any]] = []
-    states: list[dict[str, Any]] = []
-    recorded: list[RecordedEvent] = []
-    for purpose, answer in answers.items():
-        if answer:
-            kind_of_event = EventType.GIVEN
-        else:
-            previous = before.get(purpose)
-            in_force = (
-                previous is not None
-                and previous.state == EventType.GIVEN
-                and (previous.expires_at is None or previous.expires_at > now)
-            )
-            kind_of_event = EventType.WITHDRAWN if in_force else EventType.REFUSED
-        event_id = str(uuid.uuid4())
-        events.append(
-            {
-                "id": event_id,
-                "choice_id": choice_id,
-                "subject_digest": digest,
-                "subject_kind": kind,
-                "purpose": purpose,
-                "category": purposes.banner.get(purpose) if banner else None,
-                "event": kind_of_event.value,
-                "method": chosen_method.value,
-                "text_digest": text_digest,
-                "register_version": register_version,
-                "language": language,
-                "gpc": gpc,
-                "ip_truncated": ip_truncated,
-                "user_agent_family": family,
-                "created_at": now,
-            }
-        )
-        states.append(
-            {
-                "subject_digest": digest,
-                "purpose": purpose,
-                "state": kind_of_event.value,
-                "event_id": event_id,
-                "updated_at": now,
-                "expires_at": lapses if kind_of_event is EventType.GIVEN else None,
-            }
-        )
-        recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
-
-    _write(session, _EVENTS, events)
-    _write(session, _STATE, states)
-    counts: dict[str, int] = {}
-    for event in recorded:
-        counts[event.event.value] = counts.get(event.event.value, 0) + 1
+    if text is not None:
+        store_text(session, text, register_version=register_version, language=language, now=now)
+    (choice,), counts = _write_choices(session, [pending])
     if gpc:
         counts["gpc"] = 1
     # Last: the audit append locks the chain head until commit.
@@ -353,33 +383,140 @@ def record_choice(
         session,
         actor=actor,
         action="consent.recorded",
-        object_id=f"choice:{choice_id}",
+        object_id=f"choice:{choice.choice_id}",
         counts=counts,
     )
-    return Choice(choice_id, digest, tuple(recorded), gpc)
+    return choice
 
 
-#: Rows per statement: under both backends' limits on bound parameters (15 columns each).
-ROWS_PER_STATEMENT = 500
-#: Statements for up to this many rows are built once and kept (a choice has a handful).
-_CACHED_ROWS = 64
-_statements: dict[tuple[str, str, int], Any] = {}
+def record_batch(
+    session: Session, pending: Sequence[PendingChoice], *, actor: str = "subject"
+) -> list[Choice]:
+    """Record many prepared choices in the caller's transaction, in order; return them.
+
+    One SELECT of the subjects' states, one INSERT of every event, one upsert
+    of the state rows (a subject's later choice in the batch decides its
+    state, and sees the earlier one: "no" after a "yes" in the same batch is
+    ``withdrawn``) and one audit entry (``consent.recorded``, object
+    ``batch:<uuid>``, counts per event type plus ``choices`` and, when some
+    came with a GPC signal, ``gpc``).
+    """
+    if not pending:
+        return []
+    choices, counts = _write_choices(session, pending)
+    counts["choices"] = len(choices)
+    gpc = sum(1 for p in pending if p.gpc)
+    if gpc:
+        counts["gpc"] = gpc
+    audit.append(
+        session,
+        actor=actor,
+        action="consent.recorded",
+        object_id=f"batch:{_new_object_id('batch')}",
+        counts=counts,
+    )
+    return choices
 
 
-def _statement(dialect: str, table: Table, count: int) -> Any:
-    """INSERT of ``count`` rows as one multi-row VALUES with named parameters; for the
-    state table an upsert. Built once per size: SQLAlchemy then compiles it once too,
-    where a ``values(list_of_dicts)`` would be compiled again on every call."""
-    key = (dialect, table.name, count)
+def _write_choices(
+    session: Session, pending: Sequence[PendingChoice]
+) -> tuple[list[Choice], dict[str, int]]:
+    """Write the events and state rows of ``pending``: three statements whatever the size.
+
+    Returns the choices and the number of events per type.
+    """
+    known: dict[tuple[str, str], tuple[str, dt.datetime | None]] = {
+        (subject, purpose): (state, expires_at)
+        for subject, purpose, state, _updated, expires_at in state_rows(
+            session,
+            {p.subject_digest for p in pending},
+            {purpose for p in pending for purpose, _answer, _category in p.answers},
+        )
+    }
+    events: list[dict[str, Any]] = []
+    # (subject, purpose) -> its state row: the last choice of the batch wins.
+    states: dict[tuple[str, str], dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    choices: list[Choice] = []
+    for choice in pending:
+        recorded: list[RecordedEvent] = []
+        for purpose, answer, category in choice.answers:
+            key = (choice.subject_digest, purpose)
+            if answer:
+                kind_of_event = EventType.GIVEN
+            else:
+                previous = known.get(key)
+                in_force = (
+                    previous is not None
+                    and previous[0] == EventType.GIVEN
+                    and (previous[1] is None or previous[1] > choice.now)
+                )
+                kind_of_event = EventType.WITHDRAWN if in_force else EventType.REFUSED
+            event_id = str(uuid.uuid4())
+            expires_at = choice.expires_at if kind_of_event is EventType.GIVEN else None
+            events.append(
+                {
+                    "id": event_id,
+                    "choice_id": choice.choice_id,
+                    "subject_digest": choice.subject_digest,
+                    "subject_kind": choice.subject_kind,
+                    "purpose": purpose,
+                    "category": category,
+                    "event": kind_of_event.value,
+                    "method": choice.method.value,
+                    "text_digest": choice.text_digest,
+                    "register_version": choice.register_version,
+                    "language": choice.language,
+                    "gpc": choice.gpc,
+                    "ip_truncated": choice.ip_truncated,
+                    "user_agent_family": choice.user_agent_family,
+                    "created_at": choice.now,
+                }
+            )
+            states[key] = {
+                "subject_digest": choice.subject_digest,
+                "purpose": purpose,
+                "state": kind_of_event.value,
+                "event_id": event_id,
+                "updated_at": choice.now,
+                "expires_at": expires_at,
+            }
+            known[key] = (kind_of_event.value, expires_at)
+            counts[kind_of_event.value] = counts.get(kind_of_event.value, 0) + 1
+            recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
+        choices.append(Choice(choice.choice_id, choice.subject_digest, tuple(recorded), choice.gpc))
+    _write(session, _EVENTS, events)
+    _write(session, _STATE, list(states.values()))
+    return choices, counts
+
+
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _statement(dialect: str, table: Table) -> Any:
+    """The INSERT of any number of rows of ``table``; for the state table an upsert.
+
+    PostgreSQL: one statement whatever the number of rows, each column sent as
+    one array and the rows rebuilt by ``unnest`` (constant SQL, so it is
+    compiled and planned once). SQLite: a one-row statement run as executemany
+    (in-process, so that costs no round trips). Built once per table.
+    """
+    key = (dialect, table.name)
     found = _statements.get(key)
     if found is not None:
         return found
-    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    rows = [
-        {c.name: bindparam(f"{c.name}_{i}", type_=c.type) for c in table.columns}
-        for i in range(count)
-    ]
-    statement = insert_for(table).values(rows)
+    names = [c.name for c in table.columns]
+    if dialect == "postgresql":
+        rows = (
+            func.unnest(*(bindparam(c.name, type_=ARRAY(c.type)) for c in table.columns))
+            .table_valued(*names)
+            .render_derived()
+        )
+        statement: Any = postgresql_insert(table).from_select(
+            names, select(*(rows.c[name] for name in names))
+        )
+    else:
+        statement = sqlite_insert(table)
     if table is _STATE:
         statement = statement.on_conflict_do_update(
             index_elements=[_STATE.c.subject_digest, _STATE.c.purpose],
@@ -390,20 +527,21 @@ def _statement(dialect: str, table: Table, count: int) -> Any:
                 "expires_at": statement.excluded.expires_at,
             },
         )
-    if count <= _CACHED_ROWS:
-        _statements[key] = statement
+    _statements[key] = statement
     return statement
 
 
 def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert (events) or upsert (state) ``rows``: one statement per 500 rows."""
+    """Insert (events) or upsert (state) ``rows`` in one statement (PostgreSQL) or one
+    executemany (SQLite). A state row appears at most once in ``rows``."""
+    if not rows:
+        return
     dialect = session.get_bind().dialect.name
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        batch = rows[start : start + ROWS_PER_STATEMENT]
-        params = {
-            f"{name}_{i}": value for i, row in enumerate(batch) for name, value in row.items()
-        }
-        session.execute(_statement(dialect, table, len(batch)), params)
+    statement = _statement(dialect, table)
+    if dialect == "postgresql":
+        session.execute(statement, {c.name: [row[c.name] for row in rows] for c in table.columns})
+    else:
+        session.execute(statement, rows)
 
 
 def _chunks(values: Set[str]) -> Iterator[list[str]]:

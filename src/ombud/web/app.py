@@ -15,6 +15,7 @@ from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
 from ombud.web import (
+    admin,
     answers,
     banner,
     consent_api,
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.signup_limiter = SubmissionLimiter()
     app.include_router(signup.router)
     app.include_router(consent_page.router)
+    admin.install(app, settings)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

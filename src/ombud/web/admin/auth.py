@@ -29,17 +29,21 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from functools import cache
+from typing import Any, Final
 from urllib.parse import parse_qsl, quote
 
 from fastapi import HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 
 from ombud import store
 from ombud.store.crypto import Keys
 from ombud.store.users import LoginPolicy, Role, SessionPolicy, resolve_session
 from ombud.web.forms import MAX_FORM_BYTES, same_origin
+from ombud.web.language import negotiate
 
 __all__ = [
     "CSRF_FIELD",
@@ -53,8 +57,11 @@ __all__ = [
     "Role",
     "can",
     "check_csrf",
+    "console_language",
+    "console_page",
     "csrf_token",
     "current_user",
+    "denied_page",
     "require_role",
     "wants_json",
 ]
@@ -165,8 +172,12 @@ class LoginRequired(HTTPException):
 class AccessDenied(HTTPException):
     """A logged-in user who may not do this: 403, shown as a page to browsers."""
 
-    def __init__(self, detail: str = "your role does not allow this") -> None:
+    def __init__(
+        self, detail: str = "your role does not allow this", *, csrf: bool = False
+    ) -> None:
         super().__init__(status.HTTP_403_FORBIDDEN, detail=detail)
+        #: The refusal is for a missing or wrong CSRF token, not the role.
+        self.csrf = csrf
 
 
 def wants_json(request: Request) -> bool:
@@ -283,7 +294,7 @@ async def check_csrf(request: Request) -> None:
     if resolved is None:
         raise LoginRequired(request)
     if not same_origin(request, request.app.state.settings.base_url):
-        raise AccessDenied("the form was sent from another site")
+        raise AccessDenied("the form was sent from another site", csrf=True)
     supplied = request.headers.get(CSRF_HEADER)
     if supplied is None:
         supplied = await _form_field(request, CSRF_FIELD)
@@ -291,7 +302,8 @@ async def check_csrf(request: Request) -> None:
         supplied.encode("utf-8", "replace"), _csrf_for(request, resolved.csrf_secret).encode()
     ):
         raise AccessDenied(
-            "the form's security token is missing or out of date; reload the page and try again"
+            "the form's security token is missing or out of date; reload the page and try again",
+            csrf=True,
         )
 
 
@@ -312,3 +324,115 @@ async def _form_field(request: Request, name: str) -> str | None:
     except (UnicodeDecodeError, ValueError):
         return None
     return next((value for key, value in pairs if key == name), None)
+
+
+#: The languages the console speaks.
+CONSOLE_LANGUAGES: Final = ("sv", "en")
+
+
+def console_language(request: Request) -> str:
+    """``?lang=`` if the console speaks it, else the best of Accept-Language, else Swedish."""
+    return negotiate(
+        list(CONSOLE_LANGUAGES),
+        request.query_params.get("lang"),
+        request.headers.get("accept-language"),
+    )
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("ombud.web", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def console_page(
+    request: Request,
+    template: str,
+    *,
+    user: CurrentUser | None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render ``template`` (which extends ``admin/base.html.j2``) as a console page.
+
+    Fills what the layout needs: ``lang``, ``user``, ``csrf_token`` (with a
+    user), ``base`` and ``path``; ``context`` adds to or overrides them (e.g.
+    ``nav="requests"``, ``title=...``). Console pages are never cached.
+    """
+    lang = str(context.pop("lang", None) or console_language(request))
+    values: dict[str, Any] = {
+        "lang": lang,
+        "user": user,
+        "csrf_token": csrf_token(request) if user is not None else "",
+        "base": request.scope.get("root_path", "").rstrip("/"),
+        "path": request.url.path,
+        **context,
+    }
+    page = _environment().get_template(template).render(**values)
+    return HTMLResponse(
+        page,
+        status_code=status_code,
+        headers={
+            "Content-Language": lang,
+            "Vary": "Accept-Language, Cookie",
+            "Cache-Control": "no-store",
+            **(headers or {}),
+        },
+    )
+
+
+_DENIED_PAGE = """{% extends "admin/base.html.j2" %}
+{% block title %}{{ heading }}{% endblock %}
+{% block content %}
+<h1>{{ heading }}</h1>
+<p>{{ message }}</p>
+<p><a href="{{ base }}/admin?lang={{ lang }}">{{ back }}</a></p>
+{% endblock %}
+"""
+
+_DENIED_TEXT = {
+    "sv": {
+        "heading": "Du har inte behörighet",
+        "message": "Din roll ger inte tillgång till den här sidan eller åtgärden. Be en "
+        "administratör om behörighet om du behöver den.",
+        "csrf": "Formuläret kunde inte tas emot: det har gått ut eller skickades inte "
+        "härifrån. Ladda om sidan och försök igen.",
+        "back": "Till översikten",
+    },
+    "en": {
+        "heading": "Not allowed",
+        "message": "Your role does not give access to this page or action. Ask an "
+        "administrator if you need it.",
+        "csrf": "The form could not be accepted: it has expired or was not sent from here. "
+        "Reload the page and try again.",
+        "back": "To the dashboard",
+    },
+}
+
+
+def denied_page(request: Request, exc: AccessDenied) -> HTMLResponse:
+    """The 403 page for ``exc``, in the console's layout (for the app's exception handler)."""
+    lang = console_language(request)
+    text = _DENIED_TEXT[lang]
+    user = current_user(request)
+    message = text["csrf"] if exc.csrf else text["message"]
+    page = _environment().from_string(_DENIED_PAGE)
+    values: dict[str, Any] = {
+        "lang": lang,
+        "user": user,
+        "csrf_token": csrf_token(request) if user is not None else "",
+        "base": request.scope.get("root_path", "").rstrip("/"),
+        "heading": text["heading"],
+        "message": message,
+        "back": text["back"],
+    }
+    return HTMLResponse(
+        page.render(**values),
+        status_code=exc.status_code,
+        headers={"Content-Language": lang, "Cache-Control": "no-store"},
+    )
