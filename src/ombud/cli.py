@@ -62,6 +62,13 @@ class OutputFormat(StrEnum):
     JSON = "json"
 
 
+class UserRole(StrEnum):
+    VIEWER = "viewer"
+    HANDLER = "handler"
+    DPO = "dpo"
+    ADMIN = "admin"
+
+
 class RopaFormat(StrEnum):
     CSV = "csv"
     XLSX = "xlsx"
@@ -433,6 +440,118 @@ def apikey_revoke(key_id: Annotated[int, typer.Argument(help="The key's id.")]) 
         f"API key {row.id} ({row.name}) revoked {row.revoked_at.isoformat(timespec='seconds')}",
         err=True,
     )
+
+
+# --- console users -----------------------------------------------------------------------
+
+user_app = typer.Typer(help="Users of the admin console (/admin).")
+app.add_typer(user_app, name="user", no_args_is_help=True)
+
+#: Lets scripts give the new user's password without a terminal.
+NEW_PASSWORD_VARIABLE = "OMBUD_NEW_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address; they log in with it.")],
+    role: Annotated[
+        UserRole,
+        typer.Option(
+            help="viewer reads; handler also runs cases; dpo also decides; admin also "
+            "manages users and API keys."
+        ),
+    ],
+    controller: Annotated[
+        str | None,
+        typer.Option(
+            help="Limit the user to this controller's requests (a controller id of the "
+            "register); omit for all controllers."
+        ),
+    ] = None,
+) -> None:
+    """Add a console user; asks for the password twice (or reads $OMBUD_NEW_PASSWORD)."""
+    import os  # noqa: PLC0415 - kept with the command using it
+
+    from ombud.store import users  # noqa: PLC0415 - kept with the commands using it
+
+    settings = _settings()
+    if controller is not None:
+        known = [c.id for c in _load(None).organisation.controllers]
+        if controller not in known:
+            _fail(f"the register has no controller {controller!r}; use one of: {', '.join(known)}")
+    engine = _engine(settings)
+    password = os.environ.get(NEW_PASSWORD_VARIABLE)
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with store.transaction(engine) as session:
+            user = users.create_user(
+                session,
+                email=email,
+                password=password,
+                role=users.Role(role.value),
+                controller_id=controller,
+                actor="cli",
+                now=dt.datetime.now(dt.UTC),
+            )
+            summary = f"user {user.id} ({user.email}, {user.role}"
+    except users.UserError as exc:
+        _fail(str(exc))
+    limit = f", only {controller}" if controller else ""
+    typer.echo(f"{summary}{limit}) added; they log in at /admin/login", err=True)
+
+
+@user_app.command("list")
+def user_list(
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = (
+        OutputFormat.TEXT
+    ),
+) -> None:
+    """Console users with their role, controller and state; never a password hash."""
+    from ombud.store import users  # noqa: PLC0415 - kept with the commands using it
+
+    def moment(value: dt.datetime | None) -> str | None:
+        return value.isoformat(timespec="seconds") if value is not None else None
+
+    engine = _engine(_settings())
+    with store.transaction(engine) as session:
+        rows = [
+            {
+                "id": user.id,
+                "email": user.email,
+                "role": user.role,
+                "controller": user.controller_id,
+                "created_at": moment(user.created_at),
+                "disabled_at": moment(user.disabled_at),
+            }
+            for user in users.list_users(session)
+        ]
+    if fmt is OutputFormat.JSON:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        state = f"disabled {row['disabled_at']}" if row["disabled_at"] else "active"
+        typer.echo(
+            f"{row['id']:>4}  {row['email']:<36} {row['role']:<8} "
+            f"{row['controller'] or 'all controllers':<20} {state}"
+        )
+
+
+@user_app.command("disable")
+def user_disable(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+) -> None:
+    """Disable a console user at once: their sessions end and they can no longer log in."""
+    from ombud.store import users  # noqa: PLC0415 - kept with the commands using it
+
+    engine = _engine(_settings())
+    try:
+        with store.transaction(engine) as session:
+            user = users.disable_user(session, email, actor="cli", now=dt.datetime.now(dt.UTC))
+            user_id = user.id
+    except users.UserError as exc:
+        _fail(str(exc))
+    typer.echo(f"user {user_id} disabled; their sessions have ended", err=True)
 
 
 @request_app.command("run")

@@ -28,5 +28,8 @@ class Settings(BaseSettings):
     #: (`ombud request run`, the console). Reading and stopping are safe to automate.
     auto_run: list[str] = ["access", "portability", "objection", "withdraw-consent"]
     broker_url: str | None = None
+    #: Console sessions end after this long without a request, and this long after login.
+    session_idle_minutes: int = 30
+    session_hours: int = 12
     #: Set by `ombud demo`: a throwaway secret is acceptable there and only there.
     demo: bool = False

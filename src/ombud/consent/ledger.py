@@ -36,9 +36,8 @@ from collections.abc import Collection, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
+from sqlalchemy import Dialect, Table, bindparam, delete, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -485,63 +484,73 @@ def _write_choices(
             counts[kind_of_event.value] = counts.get(kind_of_event.value, 0) + 1
             recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
         choices.append(Choice(choice.choice_id, choice.subject_digest, tuple(recorded), choice.gpc))
-    _write(session, _EVENTS, events)
-    _write(session, _STATE, list(states.values()))
+    _write(session, events, list(states.values()))
     return choices, counts
 
 
-_statements: dict[tuple[str, str], Any] = {}
+#: What a new state row changes in the one it replaces.
+_UPSERTED = ("state", "event_id", "updated_at", "expires_at")
+_statements: dict[str, Any] = {}
 
 
-def _statement(dialect: str, table: Table) -> Any:
-    """The INSERT of any number of rows of ``table``; for the state table an upsert.
+def _unnest(table: Table, prefix: str, dialect: Dialect) -> str:
+    """INSERT INTO ``table`` of the rows rebuilt from one array parameter per column."""
+    names = ", ".join(c.name for c in table.columns)
+    arrays = ", ".join(
+        f"CAST(:{prefix}{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in table.columns
+    )
+    # Names from Ombud's own table definitions; every value is a bound parameter.
+    into = f"INSERT INTO {table.name} ({names})"
+    return f"{into} SELECT * FROM unnest({arrays}) AS rows ({names})"  # noqa: S608 - see above
 
-    PostgreSQL: one statement whatever the number of rows, each column sent as
-    one array and the rows rebuilt by ``unnest`` (constant SQL, so it is
-    compiled and planned once). SQLite: a one-row statement run as executemany
-    (in-process, so that costs no round trips). Built once per table.
+
+def _statement(dialect: Dialect) -> Any:
+    """The write of a batch: the events' INSERT and the state rows' upsert.
+
+    PostgreSQL: one statement (the INSERT in a WITH), whatever the number of
+    rows: each column is sent as one array and ``unnest`` rebuilds the rows, so
+    the SQL never changes and is compiled and planned once (as text: SQLAlchemy
+    does not cache an INSERT ... SELECT). SQLite: the upsert alone, run as
+    executemany after the events' (in-process, so that costs no round trips).
     """
-    key = (dialect, table.name)
-    found = _statements.get(key)
+    found = _statements.get(dialect.name)
     if found is not None:
         return found
-    names = [c.name for c in table.columns]
-    if dialect == "postgresql":
-        rows = (
-            func.unnest(*(bindparam(c.name, type_=ARRAY(c.type)) for c in table.columns))
-            .table_valued(*names)
-            .render_derived()
+    if dialect.name == "postgresql":
+        sql = (
+            f"WITH written AS ({_unnest(_EVENTS, 'e_', dialect)}) "
+            f"{_unnest(_STATE, 's_', dialect)} "
+            "ON CONFLICT (subject_digest, purpose) DO UPDATE SET "
+            + ", ".join(f"{name} = excluded.{name}" for name in _UPSERTED)
         )
-        statement: Any = postgresql_insert(table).from_select(
-            names, select(*(rows.c[name] for name in names))
+        statement: Any = text(sql).bindparams(
+            *(bindparam(f"e_{c.name}", type_=ARRAY(c.type)) for c in _EVENTS.columns),
+            *(bindparam(f"s_{c.name}", type_=ARRAY(c.type)) for c in _STATE.columns),
         )
     else:
-        statement = sqlite_insert(table)
-    if table is _STATE:
+        statement = sqlite_insert(_STATE)
         statement = statement.on_conflict_do_update(
             index_elements=[_STATE.c.subject_digest, _STATE.c.purpose],
-            set_={
-                "state": statement.excluded.state,
-                "event_id": statement.excluded.event_id,
-                "updated_at": statement.excluded.updated_at,
-                "expires_at": statement.excluded.expires_at,
-            },
+            set_={name: statement.excluded[name] for name in _UPSERTED},
         )
-    _statements[key] = statement
+    _statements[dialect.name] = statement
     return statement
 
 
-def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert (events) or upsert (state) ``rows`` in one statement (PostgreSQL) or one
-    executemany (SQLite). A state row appears at most once in ``rows``."""
-    if not rows:
+def _write(session: Session, events: list[dict[str, Any]], states: list[dict[str, Any]]) -> None:
+    """Insert ``events`` and upsert their ``states`` (each state row at most once): one
+    statement on PostgreSQL, one executemany per table on SQLite."""
+    if not events:
         return
-    dialect = session.get_bind().dialect.name
-    statement = _statement(dialect, table)
-    if dialect == "postgresql":
-        session.execute(statement, {c.name: [row[c.name] for row in rows] for c in table.columns})
+    dialect = session.get_bind().dialect
+    statement = _statement(dialect)
+    if dialect.name == "postgresql":
+        params = {f"e_{c.name}": [row[c.name] for row in events] for c in _EVENTS.columns}
+        params.update({f"s_{c.name}": [row[c.name] for row in states] for c in _STATE.columns})
+        session.execute(statement, params)
     else:
-        session.execute(statement, rows)
+        session.execute(sqlite_insert(_EVENTS), events)
+        session.execute(statement, states)
 
 
 def _chunks(values: Set[str]) -> Iterator[list[str]]:
@@ -660,8 +669,7 @@ def record_expired(
                 "expires_at": None,
             }
         )
-    _write(session, _EVENTS, events)
-    _write(session, _STATE, states)
+    _write(session, events, states)
     audit.append(
         session,
         actor=actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from ombud import __version__, store
+from ombud.consent.writer import ConsentWriter
 from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
@@ -26,6 +28,12 @@ from ombud.web import (
     requests_api,
     signup,
 )
+from ombud.web.admin import audit as console_audit
+from ombud.web.admin import consent as console_consent
+from ombud.web.admin import dashboard as console_dashboard
+from ombud.web.admin import register as console_register
+from ombud.web.admin import requests as console_requests
+from ombud.web.admin import users as console_users
 from ombud.web.forms import SubmissionLimiter
 from ombud.web.registry import RegisterSource
 from ombud.worker import InlineWorker, runtime_from_settings
@@ -72,10 +80,13 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Consent choices are written in groups (docs/consent.md); closing drains the queue.
+        consent_writer = app.state.consent_writer = ConsentWriter(engine)
         if worker is not None:
             worker.resume()
             signup.start_webhooks(app.state)
         yield
+        await asyncio.to_thread(consent_writer.close)
         if worker is not None:
             worker.shutdown()
 
@@ -103,6 +114,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.signup_limiter = SubmissionLimiter()
     app.include_router(signup.router)
     app.include_router(consent_page.router)
+    # The console's pages (docs/console.md); logging in is ombud.web.admin.login.
+    for console in (
+        console_dashboard,
+        console_requests,
+        console_register,
+        console_consent,
+        console_audit,
+        console_users,
+    ):
+        app.include_router(console.router)
     admin.install(app, settings)
 
     @app.get("/healthz", tags=["operations"])

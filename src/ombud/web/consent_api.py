@@ -5,9 +5,12 @@ organisation's websites, so it answers CORS only for ``OMBUD_ALLOWED_ORIGINS``
 (and Ombud's own ``OMBUD_BASE_URL``): a browser ``Origin`` outside them is
 403, before the body is read. The handler stays lean: the body is capped at
 4 KiB while it streams in, checked by hand, and the register version and text
-digest are looked up once per process; then one transaction records the
-choice (one INSERT, one upsert, one audit entry) and commits before the 201.
-Nothing is stored on any error, and no answer repeats the visitor id.
+digest are looked up once per process. The checked choice then goes to the
+app's :class:`~ombud.consent.writer.ConsentWriter` (group commit: the choices
+of many requests in one transaction, with one audit entry), and the 201 is
+sent after the commit that stored it; a batch the database failed is a 503
+with nothing stored. Nothing is stored on any error, and no answer repeats
+the visitor id.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
@@ -39,11 +43,12 @@ from ombud.consent import (
     digest,
     purpose_map,
     receipt,
-    record_choice,
     statistics,
     store_text,
     stored_register,
 )
+from ombud.consent.ledger import PendingChoice, prepare_choice
+from ombud.consent.writer import ConsentWriter, WriteFailedError
 from ombud.register.model import Register
 from ombud.settings import Settings
 from ombud.store.apikeys import ApiKey, Scope
@@ -53,7 +58,14 @@ from ombud.web.gate import NoEchoRoute
 from ombud.web.language import negotiate
 from ombud.web.registry import RegisterSource
 
-__all__ = ["BANNER_EXTRA", "EVENTS_PATH", "MAX_BODY", "ConsentHttp", "router"]
+__all__ = [
+    "BANNER_EXTRA",
+    "EVENTS_PATH",
+    "MAX_BODY",
+    "ConsentHttp",
+    "consent_writer",
+    "router",
+]
 
 EVENTS_PATH = "/api/v1/consent/events"
 #: The largest body accepted (docs/consent.md): a choice is a few hundred bytes.
@@ -151,6 +163,15 @@ class ConsentHttp:
                     self._texts.clear()
                 self._texts[text_digest] = found
         return found
+
+    def known(self, version: str, text_digest: str) -> tuple[Register, tuple[str, str]] | None:
+        """The register ``version`` and the (kind, language) of ``text_digest`` if both are
+        remembered (no database needed), else None."""
+        register = self._versions.get(version)
+        text = self._texts.get(text_digest)
+        if register is None or text is None:
+            return None
+        return register, text
 
     def banner(self, state: State, register: Register, version: str, language: str) -> _Banner:
         """The banner.json body for ``version`` in ``language``; its text stored once."""
@@ -272,53 +293,60 @@ def _parse(data: Any) -> tuple[_Posted | None, list[dict[str, Any]]]:
     )
 
 
-def _record(
-    state: State,
-    http: ConsentHttp,
+def consent_writer(state: State) -> ConsentWriter:
+    """The app's consent writer (made by the lifespan; made here for an app run without it)."""
+    found: ConsentWriter | None = getattr(state, "consent_writer", None)
+    if found is None:
+        found = ConsentWriter(state.engine)
+        state.consent_writer = found
+    return found
+
+
+def _look_up(
+    engine: Engine, http: ConsentHttp, posted: _Posted
+) -> tuple[Register, tuple[str, str]]:
+    """The register version and the text posted, read from the database (first use only)."""
+    with store.transaction(engine) as session:
+        register = http.register(session, posted.register_version)
+        return register, http.text(session, posted.text_digest)
+
+
+def _prepare(
+    keys: Keys,
     posted: _Posted,
+    register: Register,
+    text: tuple[str, str],
     *,
     gpc: bool,
     ip: str | None,
     user_agent: str | None,
-) -> dict[str, Any]:
-    """Check the version and text, and record the choice: one transaction, committed here."""
-    keys: Keys = state.keys
-    with store.transaction(state.engine) as session:
-        register = http.register(session, posted.register_version)
-        kind, language = http.text(session, posted.text_digest)
-        if kind != "banner":
-            raise UnknownTextError(
-                "text_digest names a sign-up form's text, not the banner's", field="text_digest"
-            )
-        if language != posted.language:
-            raise InvalidChoiceError(
-                f"the text shown is in {language!r}; send that language", field="language"
-            )
-        # The banner answers per category (docs/consent.md); the ledger records purposes.
-        choices = purpose_map(register, posted.register_version).banner_answers(posted.choices)
-        choice = record_choice(
-            session,
-            keys=keys,
-            register=register,
-            register_version=posted.register_version,
-            subject=("visitor_id", posted.visitor_id),
-            choices=choices,
-            method=posted.method,
-            language=posted.language,
-            text_digest=posted.text_digest,
-            gpc=gpc,
-            ip=ip,
-            user_agent=user_agent,
-            now=dt.datetime.now(dt.UTC),
+) -> PendingChoice:
+    """Check the text against the choice and make it ready for the writer; no database."""
+    kind, language = text
+    if kind != "banner":
+        raise UnknownTextError(
+            "text_digest names a sign-up form's text, not the banner's", field="text_digest"
         )
-    return {
-        "choice_id": choice.choice_id,
-        "gpc": choice.gpc,
-        "receipts": [
-            {"purpose": e.purpose, "event": e.event.value, "receipt_id": e.receipt_id}
-            for e in choice.events
-        ],
-    }
+    if language != posted.language:
+        raise InvalidChoiceError(
+            f"the text shown is in {language!r}; send that language", field="language"
+        )
+    # The banner answers per category (docs/consent.md); the ledger records purposes.
+    choices = purpose_map(register, posted.register_version).banner_answers(posted.choices)
+    return prepare_choice(
+        keys=keys,
+        register=register,
+        register_version=posted.register_version,
+        subject=("visitor_id", posted.visitor_id),
+        choices=choices,
+        method=posted.method,
+        language=posted.language,
+        text_digest=posted.text_digest,
+        gpc=gpc,
+        ip=ip,
+        user_agent=user_agent,
+        now=dt.datetime.now(dt.UTC),
+    )
 
 
 async def _body(request: Request) -> bytes | None:
@@ -342,6 +370,7 @@ async def _body(request: Request) -> bytes | None:
         403: {"description": "A browser Origin that is not in OMBUD_ALLOWED_ORIGINS."},
         413: {"description": "A body over 4 KiB."},
         422: {"description": "A field is wrong; `detail[].loc` names it. Nothing was stored."},
+        503: {"description": "The database failed the write; nothing was stored. Send again."},
     },
 )
 async def record_event(request: Request) -> Response:
@@ -383,18 +412,49 @@ async def record_event(request: Request) -> Response:
             {"detail": errors}, status_code=422, headers={**cors, "Cache-Control": "no-store"}
         )
     gpc = posted.gpc or request.headers.get("sec-gpc", "").strip() == "1"
+    state = request.app.state
     try:
-        answer = await run_in_threadpool(
-            _record,
-            request.app.state,
-            http,
+        known = http.known(posted.register_version, posted.text_digest)
+        if known is None:
+            known = await run_in_threadpool(_look_up, state.engine, http, posted)
+        pending = _prepare(
+            state.keys,
             posted,
+            *known,
             gpc=gpc,
             ip=request.client.host if request.client is not None else None,
             user_agent=request.headers.get("user-agent"),
         )
     except ConsentError as exc:
         return _problem(422, exc.field, str(exc), "invalid_" + (exc.field or "choice"), cors)
+    return await _committed(consent_writer(state), pending, cors)
+
+
+async def _committed(
+    writer: ConsentWriter, pending: PendingChoice, cors: dict[str, str]
+) -> Response:
+    """201 with the receipts once the writer has committed ``pending``; 503 if it failed."""
+    try:
+        choice = await writer.record(pending)
+    except WriteFailedError:
+        problem = _problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            None,
+            "the choice was not recorded (the database failed) and nothing of it was stored; "
+            "send it again",
+            "not_recorded",
+            cors,
+        )
+        problem.headers["Retry-After"] = "1"
+        return problem
+    answer = {
+        "choice_id": choice.choice_id,
+        "gpc": choice.gpc,
+        "receipts": [
+            {"purpose": e.purpose, "event": e.event.value, "receipt_id": e.receipt_id}
+            for e in choice.events
+        ],
+    }
     return JSONResponse(answer, status_code=201, headers={**cors, "Cache-Control": "no-store"})
 
 

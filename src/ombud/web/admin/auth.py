@@ -46,8 +46,10 @@ from ombud.web.forms import MAX_FORM_BYTES, same_origin
 from ombud.web.language import negotiate
 
 __all__ = [
+    "CONSOLE_LANGUAGES",
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "GLOBAL_ACTIONS",
     "PERMISSIONS",
     "SESSION_COOKIE",
     "AccessDenied",
@@ -57,6 +59,7 @@ __all__ = [
     "Role",
     "can",
     "check_csrf",
+    "config",
     "console_language",
     "console_page",
     "csrf_token",

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the figures table shows an en dash for a missing figure
 """Charts for the console as inline SVG: no script, no library, and always a text alternative.
 
 Each chart is an ``<svg role="img">`` whose ``<title>`` and ``<desc>`` say what it
@@ -36,6 +37,11 @@ class Series:
     values: Sequence[float | None]
 
 
+def _e(value: object) -> str:
+    """``value`` HTML-escaped, as a plain string (a Markup would escape what it is added to)."""
+    return str(escape(value))
+
+
 def _ticks(maximum: float) -> list[float]:
     """Four or five round steps from 0 to at least ``maximum``."""
     if maximum <= 0:
@@ -59,8 +65,8 @@ def _frame(title: str, description: str, chart_id: str, body: list[str]) -> str:
         f'<svg class="chart" viewBox="0 0 {_WIDTH} {_HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" preserveAspectRatio="xMidYMid meet" '
         f'xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(description)}</desc>' + "".join(body) + "</svg>"
+        f'<title id="{chart_id}-title">{_e(title)}</title>'
+        f'<desc id="{chart_id}-desc">{_e(description)}</desc>' + "".join(body) + "</svg>"
     )
 
 
@@ -73,7 +79,7 @@ def _axes(ticks: list[float], x_labels: Sequence[str], *, suffix: str, plot_h: f
             f'<line x1="{_LEFT}" x2="{_WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#d0d7de" stroke-width="1"/>'
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" '
-            f'fill="#3d444d">{escape(_number(tick) + suffix)}</text>'
+            f'fill="#3d444d">{_e(_number(tick) + suffix)}</text>'
         )
     slot = (_WIDTH - _LEFT - _RIGHT) / max(len(x_labels), 1)
     # Every label when they fit, else every n-th: a label is about 48 units wide.
@@ -84,7 +90,7 @@ def _axes(ticks: list[float], x_labels: Sequence[str], *, suffix: str, plot_h: f
         x = _LEFT + slot * (index + 0.5)
         parts.append(
             f'<text x="{x:.1f}" y="{_HEIGHT - _BOTTOM + 18}" text-anchor="middle" '
-            f'font-size="12" fill="#3d444d">{escape(label)}</text>'
+            f'font-size="12" fill="#3d444d">{_e(label)}</text>'
         )
     return parts
 
@@ -92,19 +98,19 @@ def _axes(ticks: list[float], x_labels: Sequence[str], *, suffix: str, plot_h: f
 def _table(
     caption: str, x_name: str, x_labels: Sequence[str], series: Sequence[Series], suffix: str
 ) -> str:
-    head = "".join(f'<th scope="col">{escape(s.name)}</th>' for s in series)
+    head = "".join(f'<th scope="col">{_e(s.name)}</th>' for s in series)
     rows = []
     for index, label in enumerate(x_labels):
         cells = "".join(
             "<td>"
-            + ("–" if s.values[index] is None else escape(_number(s.values[index] or 0) + suffix))
+            + ("–" if s.values[index] is None else _e(_number(s.values[index] or 0) + suffix))
             + "</td>"
             for s in series
         )
-        rows.append(f'<tr><th scope="row">{escape(label)}</th>{cells}</tr>')
+        rows.append(f'<tr><th scope="row">{_e(label)}</th>{cells}</tr>')
     return (
-        f'<table class="chart-data"><caption>{escape(caption)}</caption>'
-        f'<thead><tr><th scope="col">{escape(x_name)}</th>{head}</tr></thead>'
+        f'<table class="chart-data"><caption>{_e(caption)}</caption>'
+        f'<thead><tr><th scope="col">{_e(x_name)}</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
@@ -127,7 +133,7 @@ def _legend(series: Sequence[Series], *, lines: bool) -> str:
                 + _hatch_lines(index, 0, 0, 14, 14)
                 + "</svg>"
             )
-        items.append(f"<li>{swatch} {escape(s.name)}</li>")
+        items.append(f"<li>{swatch} {_e(s.name)}</li>")
     return f'<ul class="chart-legend">{"".join(items)}</ul>'
 
 
@@ -168,7 +174,7 @@ def bar_chart(
     body = _axes(ticks, x_labels, suffix="", plot_h=plot_h)
     for index in range(len(x_labels)):
         x = _LEFT + slot * (index + 0.5) - width / 2
-        base = _TOP + plot_h
+        base = float(_TOP + plot_h)
         for number, s in enumerate(series):
             value = s.values[index] or 0
             if not value:
@@ -183,7 +189,7 @@ def bar_chart(
     svg = _frame(title, description, chart_id, body)
     return Markup(  # noqa: S704 - every text inside was escaped above
         f'<figure class="chart-figure">{svg}{_legend(series, lines=False)}'
-        f"<details><summary>{escape(table_label)}</summary>"
+        f"<details><summary>{_e(table_label)}</summary>"
         f"{_table(title, x_name, x_labels, series, '')}</details></figure>"
     )
 
@@ -227,7 +233,7 @@ def line_chart(
     svg = _frame(title, description, chart_id, body)
     return Markup(  # noqa: S704 - every text inside was escaped above
         f'<figure class="chart-figure">{svg}{_legend(series, lines=True)}'
-        f"<details><summary>{escape(table_label)}</summary>"
+        f"<details><summary>{_e(table_label)}</summary>"
         f"{_table(title, x_name, x_labels, series, suffix)}</details></figure>"
     )
 

@@ -32,7 +32,6 @@ from ombud.web.admin.auth import (
     config,
     console_language,
     console_page,
-    current_user,
 )
 from ombud.web.forms import FormError, first, read_form, same_origin
 from ombud.web.pages import base_path, client_address
@@ -146,16 +145,12 @@ def _form_page(
 
 @router.get("/admin/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002 - the query parameter's name
-    """The login page; a logged-in user goes straight on to ``next``."""
-    target = safe_next(next)
-    if current_user(request) is not None:
-        return RedirectResponse(f"{base_path(request)}{target}", status_code=303)
-    notice = (
-        LABELS[console_language(request)]["logged_out"]
-        if "logged_out" in request.query_params
-        else None
-    )
-    return _form_page(request, next_path=target, notice=notice)
+    """The login page. Shown even with a session: logging in again replaces it, and a
+    browser that was handed someone else's session can always get out of it.
+    """
+    lang = console_language(request)
+    notice = LABELS[lang]["logged_out"] if "logged_out" in request.query_params else None
+    return _form_page(request, next_path=safe_next(next), notice=notice)
 
 
 @router.post("/admin/login", response_class=HTMLResponse)
