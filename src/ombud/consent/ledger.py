@@ -501,7 +501,7 @@ def _unnest(table: Table, prefix: str, dialect: Dialect) -> str:
     )
     # Names from Ombud's own table definitions; every value is a bound parameter.
     into = f"INSERT INTO {table.name} ({names})"
-    return f"{into} SELECT * FROM unnest({arrays}) AS rows ({names})"  # noqa: S608 - see above
+    return f"{into} SELECT * FROM unnest({arrays}) AS batch ({names})"  # noqa: S608 - see above
 
 
 def _statement(dialect: Dialect) -> Any:

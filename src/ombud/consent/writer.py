@@ -22,16 +22,17 @@ One writer per app, started with it and closed (the queue drained) when it stops
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
-from ombud import store
 from ombud.consent.ledger import Choice, PendingChoice, record_batch
 
 __all__ = ["MAX_BATCH", "MAX_WAIT", "ConsentWriter", "WriteFailedError"]
@@ -49,9 +50,14 @@ class WriteFailedError(RuntimeError):
     writer was closed. The cause (a database error) is ``__cause__``; send it again."""
 
 
+#: A choice recorded, or why it was not.
+_Outcome = Choice | WriteFailedError
+
+
 class _Queued(NamedTuple):
     pending: PendingChoice
-    future: Future[Choice]
+    future: asyncio.Future[Choice]
+    loop: asyncio.AbstractEventLoop
     queued_at: float
 
 
@@ -59,7 +65,8 @@ class ConsentWriter:
     """Writes prepared choices in batches on one thread (see the module's promises).
 
     ``actor`` is the audit entries' actor. The thread starts with the first
-    choice; :meth:`close` writes what is queued and stops it.
+    choice and keeps one connection; :meth:`close` writes what is queued and
+    stops it.
     """
 
     def __init__(
@@ -80,21 +87,19 @@ class ConsentWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._connection: Connection | None = None
 
-    def submit(self, pending: PendingChoice) -> Future[Choice]:
-        """Queue ``pending``; the future gets its :class:`Choice` once committed.
+    async def record(self, pending: PendingChoice) -> Choice:
+        """Queue ``pending`` and return it once committed.
 
-        The future fails with :class:`WriteFailedError` when the batch does, or at
-        once when the writer is closed. Cancelling it before its batch starts
-        keeps the choice out of the database.
+        Raises :class:`WriteFailedError` when its batch fails, or at once when the
+        writer is closed; nothing of the choice is stored then.
         """
-        future: Future[Choice] = Future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Choice] = loop.create_future()
         with self._lock:
             if self._closed:
-                future.set_exception(
-                    WriteFailedError("the server is stopping; the choice was not recorded")
-                )
-                return future
+                raise WriteFailedError("the server is stopping; the choice was not recorded")
             if self._thread is None:
                 # A daemon: a process that exits without closing the writer loses only
                 # choices that were never answered.
@@ -102,12 +107,8 @@ class ConsentWriter:
                     target=self._run, name="ombud-consent-writer", daemon=True
                 )
                 self._thread.start()
-            self._queue.put(_Queued(pending, future, time.monotonic()))
-        return future
-
-    async def record(self, pending: PendingChoice) -> Choice:
-        """Queue ``pending`` and wait until it is committed; raises :class:`WriteFailedError`."""
-        return await asyncio.wrap_future(self.submit(pending))
+            self._queue.put(_Queued(pending, future, loop, time.monotonic()))
+        return await future
 
     def close(self, timeout: float | None = 60.0) -> None:
         """Take no more choices, write every one queued, and wait for the thread to end."""
@@ -121,56 +122,84 @@ class ConsentWriter:
             thread.join(timeout)
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            deadline = first.queued_at + self._max_wait
-            stopping = False
-            while len(batch) < self._max_batch:
-                try:
-                    remaining = deadline - time.monotonic()
-                    # Under load the queue is full already: take it without waiting.
-                    item = (
-                        self._queue.get(timeout=remaining)
-                        if remaining > 0
-                        else self._queue.get_nowait()
-                    )
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                batch.append(item)
-            self._write(batch)
-            if stopping:
-                return
+        try:
+            while True:
+                batch, stopping = self._take()
+                if batch:
+                    self._write(batch)
+                if stopping:
+                    return
+        finally:
+            if self._connection is not None:
+                self._connection.close()
+
+    def _take(self) -> tuple[list[_Queued], bool]:
+        """The next batch, and whether the writer is closing after it."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        deadline = first.queued_at + self._max_wait
+        while len(batch) < self._max_batch:
+            try:
+                remaining = deadline - time.monotonic()
+                # Under load the queue is full already: take it without waiting.
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     def _write(self, batch: list[_Queued]) -> None:
-        live = [item for item in batch if item.future.set_running_or_notify_cancel()]
-        if not live:
-            return
         try:
-            with store.transaction(self._engine) as session:
-                choices = record_batch(session, [item.pending for item in live], actor=self._actor)
+            # One connection kept between batches: no pool checkout (and ping) per batch.
+            if self._connection is None:
+                self._connection = self._engine.connect()
+            with Session(bind=self._connection) as session, session.begin():
+                outcomes: Sequence[_Outcome] = record_batch(
+                    session, [item.pending for item in batch], actor=self._actor
+                )
         except Exception as exc:  # noqa: BLE001 - whatever failed, each choice of the batch is told
             # Not the traceback: the statement's parameters (digests, addresses) would follow it.
             log.error(  # noqa: TRY400 - see above
-                "a batch of %d consent choices was not recorded: %s",
-                len(live),
-                _first_line(exc),
+                "a batch of %d consent choices was not recorded: %s", len(batch), _first_line(exc)
             )
-            for item in live:
-                error = WriteFailedError(
-                    "the database did not record the batch this choice was in; nothing of "
-                    "it was stored"
-                )
-                error.__cause__ = exc
-                item.future.set_exception(error)
-            return
-        for item, choice in zip(live, choices, strict=True):
-            item.future.set_result(choice)
+            if self._connection is not None:
+                self._connection.invalidate()  # whatever state it is in, start afresh
+                self._connection = None
+            outcomes = [_failed(exc) for _ in batch]
+        # One wake-up of each event loop per batch, not one per choice.
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Choice], _Outcome]]] = {}
+        for item, outcome in zip(batch, outcomes, strict=True):
+            by_loop.setdefault(item.loop, []).append((item.future, outcome))
+        for loop, answers in by_loop.items():
+            # A closed loop has nobody waiting any more.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_resolve, answers)
+
+
+def _failed(cause: Exception) -> WriteFailedError:
+    error = WriteFailedError(
+        "the database did not record the batch this choice was in; nothing of it was stored"
+    )
+    error.__cause__ = cause
+    return error
+
+
+def _resolve(outcomes: list[tuple[asyncio.Future[Choice], _Outcome]]) -> None:
+    for future, outcome in outcomes:
+        if future.done():
+            continue  # its request was cancelled (the client hung up)
+        if isinstance(outcome, WriteFailedError):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -49,11 +49,8 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 def _session_policy(settings: Settings) -> SessionPolicy:
-    # OMBUD_SESSION_IDLE_MINUTES and OMBUD_SESSION_HOURS, once Settings has them.
-    idle = getattr(settings, "session_idle_minutes", None)
-    hours = getattr(settings, "session_hours", None)
-    default = SessionPolicy()
+    """OMBUD_SESSION_IDLE_MINUTES and OMBUD_SESSION_HOURS."""
     return SessionPolicy(
-        idle=dt.timedelta(minutes=idle) if isinstance(idle, int) else default.idle,
-        lifetime=dt.timedelta(hours=hours) if isinstance(hours, int) else default.lifetime,
+        idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        lifetime=dt.timedelta(hours=settings.session_hours),
     )
