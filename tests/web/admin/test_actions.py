@@ -11,18 +11,21 @@ from __future__ import annotations
 import io
 import re
 import sqlite3
+import time
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
-from httpx import Response
 from sqlalchemy import func, select
 from test_pages import (  # noqa: F401 - the fixtures are used by name
     Console,
     built_demo_fixture,
     console_fixture,
     everywhere,
+    open_console,
     post,
 )
 
@@ -47,7 +50,7 @@ def actions_of(console: Console, request_id: str) -> list[tuple[str, str]]:
         ]
 
 
-def done(answer: Response, request_id: str, key: str) -> None:
+def done(answer: httpx2.Response, request_id: str, key: str) -> None:
     """The action redirected back to the case page with the message ``key`` (if given)."""
     assert answer.status_code == 303, answer.text[:2000]
     location = answer.headers["location"]
@@ -55,7 +58,7 @@ def done(answer: Response, request_id: str, key: str) -> None:
     assert not key or f"done={key}" in location
 
 
-def follow(browser: TestClient, answer: Response) -> str:
+def follow(browser: TestClient, answer: httpx2.Response) -> str:
     page = browser.get(answer.headers["location"])
     assert page.status_code == 200
     return page.text
@@ -110,6 +113,19 @@ def test_verify_run_and_download_an_access_request(console: Console) -> None:
     # A viewer may read the case but not download the answer.
     viewer = console.client(Role.VIEWER)
     assert post(viewer, f"{base}/download").status_code == 403
+
+
+def test_run_goes_to_the_worker_when_there_is_one(built_demo: Path, tmp_path: Path) -> None:
+    with open_console(built_demo, tmp_path, worker="inline") as console:
+        request_id = console.request("access", everywhere(console), verified=True)
+        handler = console.client(Role.HANDLER)
+        queued = post(handler, f"/admin/requests/{request_id}/run?lang=en")
+        done(queued, request_id, "queued")
+        assert "running in the background" in follow(handler, queued)
+        deadline = time.monotonic() + 60
+        while console.load(request_id).state != RequestState.COMPLETED:
+            assert time.monotonic() < deadline, "the worker never completed the request"
+            time.sleep(0.1)
 
 
 def test_send_the_answer_again(console: Console) -> None:

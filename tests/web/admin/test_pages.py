@@ -17,15 +17,16 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from ombud import store
 from ombud.consent.ledger import record_choice
@@ -148,15 +149,16 @@ def csrf(browser: TestClient) -> str:
     return found.group(1)
 
 
-def post(browser: TestClient, path: str, data: dict[str, Any] | None = None) -> Response:
+def post(browser: TestClient, path: str, data: dict[str, Any] | None = None) -> httpx2.Response:
     """A form post with the session's CSRF token, not following the redirect."""
     return browser.post(
         path, data={**(data or {}), "csrf_token": csrf(browser)}, follow_redirects=False
     )
 
 
-@pytest.fixture(name="console")
-def console_fixture(built_demo: Path, tmp_path: Path) -> Iterator[Console]:
+@contextmanager
+def open_console(built_demo: Path, tmp_path: Path, *, worker: str = "none") -> Iterator[Console]:
+    """The app on a fresh copy of the demo systems and a fresh database."""
     directory = tmp_path / "demo"
     shutil.copytree(built_demo, directory)
     url = f"sqlite:///{tmp_path / 'ombud.db'}"
@@ -167,14 +169,20 @@ def console_fixture(built_demo: Path, tmp_path: Path) -> Iterator[Console]:
         secret_key="console test secret key, long enough",
         mail_url=f"file:{tmp_path / 'outbox'}",
         base_url="http://testserver",
-        # Actions run requests here and now, so a test sees the outcome at once.
-        worker="none",
+        worker=worker,
     )
     app = create_app(settings)
     manifest = json.loads((directory / "demo.json").read_text(encoding="utf-8"))
     with TestClient(app):
         yield Console(app, directory, manifest, tmp_path / "outbox")
     app.state.engine.dispose()
+
+
+@pytest.fixture(name="console")
+def console_fixture(built_demo: Path, tmp_path: Path) -> Iterator[Console]:
+    # No worker: actions run requests here and now, so a test sees the outcome at once.
+    with open_console(built_demo, tmp_path) as console:
+        yield console
 
 
 def everywhere(console: Console) -> list[tuple[str, str]]:
@@ -257,19 +265,16 @@ def test_dashboard_marks_overdue_and_due_soon_requests_in_words(console: Console
     calm = console.request("restriction", everywhere(console))
     browser = console.client(Role.VIEWER)
     page = browser.get("/admin?lang=en").text
-    rows = {
-        rid: re.search(rf"<tr class=\"(\w*)\">\s*<th scope=\"row\"><a[^>]*>{rid}<", page)
-        for rid in (late, soon, calm)
-    }
-    assert rows[late] is not None
-    assert rows[late].group(1) == "overdue"
-    assert rows[soon] is not None
-    assert rows[soon].group(1) == "soon"
-    assert rows[calm] is not None
-    assert rows[calm].group(1) == ""
+
+    def urgency(request_id: str) -> str:
+        row = re.search(rf'<tr class="(\w*)">\s*<th scope="row"><a[^>]*>{request_id}<', page)
+        assert row is not None
+        return row.group(1)
+
+    assert (urgency(late), urgency(soon), urgency(calm)) == ("overdue", "soon", "")
     assert re.search(r"Overdue by \d+ days", page)
     assert "Due within 7 days" in page or "Due today" in page
-    assert "3 open requests: 1 overdue, 1 due within 7 days." in page
+    assert "Open requests: 3. Overdue: 1. Due within 7 days: 1." in page
     # Most urgent first.
     assert page.index(late) < page.index(soon) < page.index(calm)
     swedish = browser.get("/admin?lang=sv").text
@@ -284,7 +289,7 @@ def test_dashboard_charts_have_text_alternatives(console: Console) -> None:
     assert page.count('<svg class="chart"') == 2
     assert 'role="img"' in page
     assert "Requests per type and month</title>" in page
-    assert "2 requests in all." in page
+    assert "Requests in all: 2." in page
     # The figures as a table: this month has one access and one erasure request.
     month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
     assert re.search(rf'<th scope="row">{month}</th><td>1</td><td>1</td>', page)
@@ -354,6 +359,8 @@ def test_register_page_shows_lint_results_and_versions(console: Console) -> None
     assert f'href="/privacy/history/{version}"' in page
     assert "(current)" in page
     assert "Almi AB" in page
+    for part in ("activities", "categories", "recipients", "systems"):
+        assert f'href="/admin/register/{part}?lang=en"' in page
 
     register = console.directory / "ombud.yaml"
     text = register.read_text(encoding="utf-8")

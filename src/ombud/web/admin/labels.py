@@ -40,13 +40,13 @@ LABELS: dict[str, dict[str, str]] = {
         "dashboard_title": "Översikt",
         "dashboard_intro": "Öppna ärenden, deras sista svarsdag och vad som har hänt senast.",
         "open_title": "Öppna ärenden efter sista svarsdag",
-        "open_summary": "{open} öppna ärenden: {overdue} försenade, {soon} ska besvaras "
-        "inom 7 dagar.",
+        "open_summary": "Öppna ärenden: {open}. Försenade: {overdue}. Ska besvaras inom 7 "
+        "dagar: {soon}.",
         "open_none": "Inga öppna ärenden.",
         "open_more": "Visa alla {count} öppna ärenden",
         "per_month_title": "Ärenden per typ och månad",
-        "per_month_desc": "Staplad stapel per månad de senaste 12 månaderna, ett fält per typ "
-        "av ärende. Totalt {total} ärenden.",
+        "per_month_desc": "En stapel per månad de senaste 12 månaderna, uppdelad efter typ av "
+        "ärende. Antal ärenden: {total}.",
         "month": "Månad",
         "consent_rates_title": "Andel samtycken per kategori och vecka",
         "consent_rates_desc": "En linje per cookiekategori: andelen val i bannern som gav "
@@ -58,9 +58,11 @@ LABELS: dict[str, dict[str, str]] = {
         # deadlines
         "overdue": "Försenad",
         "overdue_days": "Försenad {days} dagar",
+        "overdue_day": "Försenad 1 dag",
         "due_today": "Sista dag i dag",
         "due_soon": "Inom 7 dagar",
         "days_left": "{days} dagar kvar",
+        "day_left": "1 dag kvar",
         "extended_badge": "förlängd",
         # requests list
         "requests_title": "Ärenden",
@@ -529,12 +531,12 @@ LABELS: dict[str, dict[str, str]] = {
         "dashboard_title": "Dashboard",
         "dashboard_intro": "Open requests, their last day to answer, and what happened lately.",
         "open_title": "Open requests by due date",
-        "open_summary": "{open} open requests: {overdue} overdue, {soon} due within 7 days.",
+        "open_summary": "Open requests: {open}. Overdue: {overdue}. Due within 7 days: {soon}.",
         "open_none": "No open requests.",
         "open_more": "Show all {count} open requests",
         "per_month_title": "Requests per type and month",
-        "per_month_desc": "A stacked bar per month for the last 12 months, a segment per type "
-        "of request. {total} requests in all.",
+        "per_month_desc": "A bar per month for the last 12 months, divided by type of request. "
+        "Requests in all: {total}.",
         "month": "Month",
         "consent_rates_title": "Consent rate per category and week",
         "consent_rates_desc": "A line per cookie category: the share of banner choices that "
@@ -545,9 +547,11 @@ LABELS: dict[str, dict[str, str]] = {
         "recent_audit_more": "The whole audit log",
         "overdue": "Overdue",
         "overdue_days": "Overdue by {days} days",
+        "overdue_day": "Overdue by 1 day",
         "due_today": "Due today",
         "due_soon": "Due within 7 days",
         "days_left": "{days} days left",
+        "day_left": "1 day left",
         "extended_badge": "extended",
         "requests_title": "Requests",
         "requests_intro": "Every data subject request, the most urgent first.",

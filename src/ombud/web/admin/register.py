@@ -177,7 +177,7 @@ def register_overview(request: Request, user: Viewer) -> HTMLResponse:
         warnings=sum(p.level == "warning" for p in problems),
         broken=broken,
         versions=versions,
-        sections=SECTIONS,
+        parts=SECTIONS,
     )
 
 
@@ -197,7 +197,7 @@ def register_section(request: Request, section: str, user: Viewer) -> HTMLRespon
         t=t,
         nav="register",
         title=t[f"section_{section}"],
-        section=section,
+        part=section,
         rows=_BUILDERS[section](register, lang),
-        sections=SECTIONS,
+        parts=SECTIONS,
     )

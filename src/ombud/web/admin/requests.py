@@ -129,6 +129,10 @@ def deadline_of(row: DataRequest) -> Deadline:
     return Deadline(swedish_date(row.received_at), row.due_on, row.extended_due_on)
 
 
+def _days_left(t: dict[str, str], days: int) -> str:
+    return t["day_left"] if days == 1 else t["days_left"].format(days=days)
+
+
 def request_rows(rows: list[DataRequest], *, today: dt.date, lang: str) -> list[dict[str, Any]]:
     """What the request tables show, deadline status in words (never colour alone)."""
     t = labels(lang)
@@ -140,13 +144,14 @@ def request_rows(rows: list[DataRequest], *, today: dt.date, lang: str) -> list[
         if not is_open:
             urgency, status = "", ""
         elif left < 0:
-            urgency, status = "overdue", t["overdue_days"].format(days=-left)
+            late = t["overdue_day"] if left == -1 else t["overdue_days"].format(days=-left)
+            urgency, status = "overdue", late
         elif left == 0:
             urgency, status = "soon", t["due_today"]
         elif left <= SOON_DAYS:
-            urgency, status = "soon", f"{t['due_soon']}: {t['days_left'].format(days=left)}"
+            urgency, status = "soon", f"{t['due_soon']}: {_days_left(t, left)}"
         else:
-            urgency, status = "", t["days_left"].format(days=left)
+            urgency, status = "", _days_left(t, left)
         shown.append(
             {
                 "id": row.id,
@@ -603,6 +608,9 @@ def _case(
         "steps": steps,
         "tasks": tasks,
         "found": found,
+        # Only access, portability and rectification read the person's rows.
+        "finds": any(s.action == StepAction.FIND for s in row.steps)
+        or row.type in (RequestType.ACCESS, RequestType.PORTABILITY, RequestType.RECTIFICATION),
         "decided": decided,
         "undecided": undecided,
         "ambiguous": ambiguous,
