@@ -29,6 +29,7 @@ from ombud.web import (
     signup,
 )
 from ombud.web.admin import audit as console_audit
+from ombud.web.admin import case_actions as console_case_actions
 from ombud.web.admin import consent as console_consent
 from ombud.web.admin import dashboard as console_dashboard
 from ombud.web.admin import register as console_register
@@ -118,6 +119,7 @@ def create_app(settings: Settings) -> FastAPI:
     for console in (
         console_dashboard,
         console_requests,
+        console_case_actions,
         console_register,
         console_consent,
         console_audit,
