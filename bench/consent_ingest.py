@@ -2,25 +2,30 @@
 
 A real `ombud serve` (uvicorn, one process, the group-commit writer) runs on a
 scratch PostgreSQL database with the Almi register. The load generator in this
-process keeps ``--connections`` keep-alive connections busy with banner choices
-as the banner sends them (the register version and text digest from
-/consent/banner.json, a random visitor id, accept all / reject all / mixed, a
-few with GPC, some visitors changing their mind) for ``--seconds`` after a
-warm-up, and counts every event acknowledged with a 201: each one was
-committed (synchronous_commit on) before its answer left the server.
+process keeps N keep-alive connections busy with banner choices as the banner
+sends them (the register version and text digest from /consent/banner.json, a
+random visitor id, accept all / reject all / mixed, a few with GPC, one
+visitor in ten choosing again) for ``--seconds`` after a warm-up, once per
+number of connections, and counts every event acknowledged with a 201: each
+was committed (the server's synchronous_commit is printed) before its answer
+left the server. Latency is from sending a request to reading its answer.
+The client is a few lines of HTTP/1.1 on asyncio streams: an HTTP library's
+client costs more CPU per request than the server does, on the same two cores.
+Where the cores went is printed from /proc: the server, PostgreSQL (all its
+processes), the load generator, and others (anything else on the machine).
 
 The baseline writes the same rows (read back from consent_events) into a
 table of the same shape and indexes with psycopg: COPY in one transaction
 (the ceiling), and executemany with one transaction per choice (what a
 request per transaction costs without any of Ombud's work). The ratio is
-Ombud's events/s over the COPY rate.
+Ombud's best events/s over each.
 
 Then the kill step: the server is started again, loaded, and killed with
 SIGKILL mid-run; every receipt acknowledged with a 201 is remembered, the
 server is started once more, and the receipts are looked up: all of them must
 be there ("acknowledged N, stored N, lost 0"), and the audit chain must verify.
 
-    .venv/bin/python bench/consent_ingest.py [--seconds 20] [--connections 32]
+    .venv/bin/python bench/consent_ingest.py [--seconds 20] [--connections 16,64]
 
 The scratch database is created and dropped on the server at 127.0.0.1:5432.
 """
@@ -29,13 +34,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import importlib.util
 import json
 import os
 import random
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,17 +62,16 @@ from ombud import audit, store
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 ROOT = Path(__file__).resolve().parents[1]
 ALMI = ROOT / "examples" / "almi" / "ombud.yaml"
-OMBUD = Path(os.environ.get("BENCH_OMBUD", ROOT / ".venv" / "bin" / "ombud"))
+OMBUD = ROOT / ".venv" / "bin" / "ombud"
 SITE = "https://www.almi.se"
 EVENTS = "/api/v1/consent/events"
+CHROME = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+SAFARI = "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 USER_AGENTS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {CHROME}",
+    f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) {CHROME} Edg/131.0.0.0",
     "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+    f"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) {SAFARI}",
 )
 
 
@@ -114,7 +119,7 @@ class Server:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - our own command, no shell
+            self.process = subprocess.Popen(
                 [str(OMBUD), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=self.env,
                 cwd=self.work,
@@ -171,7 +176,7 @@ def bodies(banner: dict[str, Any]) -> Iterator[tuple[bytes, dict[str, str]]]:
     """Banner choices as the script sends them, with realistic variety."""
     categories = [c["id"] for c in banner["categories"] if not c["required"]]
     returning: list[str] = []
-    rng = random.Random(7)  # noqa: S311 - a benchmark's mix, not a secret
+    rng = random.Random(7)
     while True:
         roll = rng.random()
         if roll < 0.45:
@@ -309,6 +314,48 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+class Cpu:
+    """CPU seconds used so far, from /proc: the machine, this process, the server, PostgreSQL."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.started = self.read()
+
+    @staticmethod
+    def _process(pid: int | str) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+    def read(self) -> dict[str, float]:
+        cpu = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        busy = sum(int(v) for v in cpu[:8]) - int(cpu[3]) - int(cpu[4])
+        postgres = 0.0
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if (entry / "comm").read_text().strip() == "postgres":
+                        postgres += self._process(entry.name)
+                except OSError:
+                    continue  # gone meanwhile
+        return {
+            "machine": busy / TICKS,
+            "load generator": time.process_time(),
+            "server": self.server.cpu_seconds(),
+            "PostgreSQL": postgres,
+            "wall": time.perf_counter(),
+        }
+
+    def shares(self) -> dict[str, float]:
+        """Cores used since the start, by whom; "others" are processes outside the benchmark."""
+        now = self.read()
+        wall = now["wall"] - self.started["wall"]
+        used = {k: (now[k] - self.started[k]) / wall for k in now if k != "wall"}
+        machine = used.pop("machine")
+        used["others"] = max(0.0, machine - sum(used.values()))
+        return used
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
 COLUMNS = (
     "id, choice_id, subject_digest, subject_kind, purpose, category, event, method, "
     "text_digest, register_version, language, gpc, ip_truncated, user_agent_family, created_at"
@@ -318,17 +365,19 @@ COLUMNS = (
 def baselines(conninfo: str, per_choice_sample: int) -> tuple[int, float, float]:
     """(rows, COPY rows/s, executemany rows/s) for the rows the server wrote."""
     with psycopg.connect(conninfo) as connection:
-        rows = connection.execute(f"SELECT {COLUMNS} FROM consent_events").fetchall()  # noqa: S608
+        rows = connection.execute(f"SELECT {COLUMNS} FROM consent_events").fetchall()
         # The same shape and indexes as consent_events; no foreign key to the texts.
         for table in ("raw_copy", "raw_many"):
             connection.execute(f"CREATE TABLE {table} (LIKE consent_events INCLUDING ALL)")
         connection.commit()
 
         started = time.perf_counter()
-        with connection.cursor() as cursor:
-            with cursor.copy(f"COPY raw_copy ({COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY raw_copy ({COLUMNS}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
         connection.commit()
         copy_rate = len(rows) / (time.perf_counter() - started)
 
@@ -336,7 +385,7 @@ def baselines(conninfo: str, per_choice_sample: int) -> tuple[int, float, float]
         for row in rows:
             by_choice.setdefault(row[1], []).append(row)
         sample = list(by_choice.values())[:per_choice_sample]
-        insert = f"INSERT INTO raw_many ({COLUMNS}) VALUES ({', '.join(['%s'] * 15)})"  # noqa: S608
+        insert = f"INSERT INTO raw_many ({COLUMNS}) VALUES ({', '.join(['%s'] * 15)})"
         started = time.perf_counter()
         written = 0
         with connection.cursor() as cursor:
@@ -356,7 +405,7 @@ def banner_of(base: str) -> dict[str, Any]:
 
 
 def batches(conninfo: str) -> tuple[int, int]:
-    """(consent.recorded audit entries, choices they count)."""
+    """(consent.recorded audit entries, choices they count) so far."""
     with psycopg.connect(conninfo) as connection:
         row = connection.execute(
             "SELECT count(*), coalesce(sum((counts->>'choices')::int), 0) FROM audit_entries "
@@ -366,60 +415,106 @@ def batches(conninfo: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def stack() -> str:
+    """The event loop and HTTP parser uvicorn picks here (uvloop and httptools if installed)."""
+    found = {name: importlib.util.find_spec(name) is not None for name in ("uvloop", "httptools")}
+    return (
+        f"{'uvloop' if found['uvloop'] else 'asyncio'} + "
+        f"{'httptools' if found['httptools'] else 'h11'}"
+    )
+
+
+@dataclass
+class Point:
+    connections: int
+    load: Load
+    batches: int
+    choices: int
+    cpu: dict[str, float]
+
+    @property
+    def rate(self) -> float:
+        return self.load.events / self.load.seconds
+
+
+def run_point(
+    server: Server,
+    conninfo: str,
+    banner: dict[str, Any],
+    args: argparse.Namespace,
+    connections: int,
+) -> Point:
+    before = batches(conninfo)
+    cpu = Cpu(server)
+    load = asyncio.run(
+        drive(
+            server.port, banner, connections=connections, warmup=args.warmup, seconds=args.seconds
+        )
+    )
+    shares = cpu.shares()
+    after = batches(conninfo)
+    return Point(connections, load, after[0] - before[0], after[1] - before[1], shares)
+
+
 def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> None:
     store.upgrade(url)
     with psycopg.connect(conninfo) as connection:
-        settings = {
-            name: connection.execute(f"SHOW {name}").fetchone()[0]  # type: ignore[index]
-            for name in ("synchronous_commit", "fsync")
+        pg = {
+            name: str(connection.execute(f"SHOW {name}").fetchone()[0])  # type: ignore[index]
+            for name in ("server_version", "synchronous_commit", "fsync")
         }
-    print(f"PostgreSQL          synchronous_commit={settings['synchronous_commit']}, "
-          f"fsync={settings['fsync']}; {os.cpu_count()} cores")
-
+    print(
+        f"date                {dt.datetime.now(dt.UTC).date().isoformat()}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the run"
+    )
+    print(
+        f"PostgreSQL          {pg['server_version']}, "
+        f"synchronous_commit={pg['synchronous_commit']}, fsync={pg['fsync']}"
+    )
+    print(f"ombud serve         one process, uvicorn on {stack()}")
     server = Server(url, work)
     server.start()
     try:
         banner = banner_of(server.base)
-        cpu_before = server.cpu_seconds()
-        wall_before = time.perf_counter()
-        own_before = time.process_time()
-        load = asyncio.run(
-            drive(
-                server.port,
-                banner,
-                connections=args.connections,
-                warmup=args.warmup,
-                seconds=args.seconds,
-            )
-        )
-        wall = time.perf_counter() - wall_before
-        server_cpu = (server.cpu_seconds() - cpu_before) / wall
-        client_cpu = (time.process_time() - own_before) / wall
+        points = [
+            run_point(server, conninfo, banner, args, connections)
+            for connections in args.connections
+        ]
     finally:
         server.stop()
-    entries, counted = batches(conninfo)
     rows, copy_rate, many_rate = baselines(conninfo, args.sample)
 
-    rate = load.events / load.seconds
-    p50 = percentile(load.latencies, 0.50) * 1000
-    p99 = percentile(load.latencies, 0.99) * 1000
-    print(f"load                {args.connections} connections, {args.warmup:.0f} s warm-up, "
-          f"{load.seconds:.0f} s measured")
-    print(f"answers             {dict(sorted(load.statuses.items()))}")
-    print(f"ombud serve         {load.posts / load.seconds:10.0f} choices/s  "
-          f"{rate:10.0f} events/s (every one committed before its 201)")
-    print(f"latency             p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"mean {statistics.fmean(load.latencies) * 1000:.1f} ms")
-    print(f"group commit        {counted} choices in {entries} transactions "
-          f"({counted / max(entries, 1):.1f} choices per batch, one audit entry each)")
-    print(f"CPU (of 2 cores)    server {server_cpu:.2f}, load generator {client_cpu:.2f}, "
-          f"PostgreSQL and the rest {max(0.0, (os.cpu_count() or 2) - server_cpu - client_cpu):.2f} "
-          "at most")
+    print(
+        f"load                {args.warmup:.0f} s warm-up, then {args.seconds:.0f} s measured "
+        "per row; every event counted was committed before its 201"
+    )
+    print()
+    print(
+        "connections  choices/s  events/s   p50 ms   p99 ms  choices/batch  "
+        "cores: server  PostgreSQL  load  others"
+    )
+    for p in points:
+        print(
+            f"{p.connections:11d}  {p.load.posts / p.load.seconds:9.0f}  {p.rate:8.0f}  "
+            f"{percentile(p.load.latencies, 0.5) * 1000:7.1f}  "
+            f"{percentile(p.load.latencies, 0.99) * 1000:7.1f}  "
+            f"{p.choices / max(p.batches, 1):13.1f}  {p.cpu['server']:13.2f}  "
+            f"{p.cpu['PostgreSQL']:10.2f}  {p.cpu['load generator']:4.2f}  {p.cpu['others']:6.2f}"
+        )
+        if set(p.load.statuses) != {201}:
+            print(f"{'':11}  answers other than 201: {dict(sorted(p.load.statuses.items()))}")
+    print()
+    best = max(points, key=lambda p: p.rate)
     print(f"raw COPY            {copy_rate:10.0f} rows/s ({rows} rows, one transaction)")
-    print(f"raw executemany     {many_rate:10.0f} rows/s (one transaction per choice, "
-          f"{args.sample} choices, one connection)")
-    print(f"ratio               {rate / copy_rate:10.3f} of the raw COPY rate; "
-          f"{rate / many_rate:.2f}x executemany per choice")
+    print(
+        f"raw executemany     {many_rate:10.0f} rows/s (one transaction per choice, "
+        f"{args.sample} choices, one connection)"
+    )
+    print(
+        f"ratio               {best.rate / copy_rate:10.3f} of the raw COPY rate, "
+        f"{best.rate / many_rate:.2f} of executemany per choice "
+        f"(best row: {best.connections} connections)"
+    )
     kill_step(url, conninfo, work, args)
 
 
@@ -432,7 +527,7 @@ def kill_step(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> 
         drive(
             server.port,
             banner,
-            connections=args.connections,
+            connections=max(args.connections),
             warmup=0,
             seconds=args.kill_after + 2,
             kill_after=args.kill_after,
@@ -446,8 +541,7 @@ def kill_step(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> 
                 "SELECT count(*) FROM consent_events WHERE id = ANY(%s)", (load.acknowledged,)
             ).fetchone()
         stored = int(row[0]) if row is not None else 0
-        # The restarted server answers again.
-        assert server.base and banner_of(server.base)["register_version"]
+        answers = banner_of(server.base)  # the restarted server serves again
     finally:
         server.stop()
     engine = store.make_engine(url)
@@ -457,12 +551,18 @@ def kill_step(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> 
     finally:
         engine.dispose()
     lost = len(load.acknowledged) - stored
-    print(f"kill step           SIGKILL after {args.kill_after:.0f} s of load; "
-          f"{load.refused} requests failed after it")
-    print(f"                    acknowledged {len(load.acknowledged)}, stored {stored}, "
-          f"lost {lost}")
-    print(f"audit chain         {'intact' if verification.ok else verification.reason} "
-          f"({verification.checked} entries)")
+    print(
+        f"kill step           SIGKILL after {args.kill_after:.0f} s of load "
+        f"({load.refused} requests failed after it), restarted "
+        f"({'serving' if answers else 'not serving'})"
+    )
+    print(
+        f"                    acknowledged {len(load.acknowledged)}, stored {stored}, lost {lost}"
+    )
+    print(
+        f"audit chain         {'intact' if verification.ok else verification.reason} "
+        f"({verification.checked} entries)"
+    )
     if lost or not verification.ok:
         sys.exit(1)
 
@@ -471,7 +571,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--connections",
+        type=lambda v: [int(c) for c in v.split(",")],
+        default=[16, 64],
+        help="comma-separated: one measured row per number of connections",
+    )
     parser.add_argument("--sample", type=int, default=5000, help="choices for executemany")
     parser.add_argument("--kill-after", type=float, default=4.0)
     args = parser.parse_args()

@@ -5,8 +5,8 @@ is locked from the append to the commit, so choices committed one at a time
 (about 100-200 a second). :class:`ConsentWriter` puts a queue in front of the
 ledger: the web handler checks a choice (:func:`ombud.consent.ledger.prepare_choice`),
 hands it over and awaits it; one thread takes whatever is queued (up to
-``max_batch`` choices, waiting at most ``max_wait`` seconds after the oldest
-arrived), writes it all with :func:`ombud.consent.ledger.record_batch` in one
+``max_batch`` choices; what arrives while a batch commits makes the next one),
+writes it all with :func:`ombud.consent.ledger.record_batch` in one
 transaction, commits, and only then resolves each choice. So:
 
 - a choice is answered (201) only after the commit that stored it;
@@ -39,10 +39,12 @@ __all__ = ["MAX_BATCH", "MAX_WAIT", "ConsentWriter", "WriteFailedError"]
 
 log = logging.getLogger(__name__)
 
-#: The most choices one transaction writes (two to four events each).
+#: The most choices one transaction writes (one event per purpose each).
 MAX_BATCH = 500
-#: How long a choice waits for others to share its transaction, in seconds.
-MAX_WAIT = 0.005
+#: How long the oldest choice queued waits for others to share its transaction, in
+#: seconds. No wait by default: the choices that arrive while a batch commits make the
+#: next one, so batches grow with the load, and waiting would only idle the database.
+MAX_WAIT = 0.0
 
 
 class WriteFailedError(RuntimeError):
