@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from ombud import __version__, store
 from ombud.consent.writer import ConsentWriter
@@ -37,16 +35,9 @@ from ombud.web.admin import register as console_register
 from ombud.web.admin import requests as console_requests
 from ombud.web.admin import users as console_users
 from ombud.web.forms import SubmissionLimiter
+from ombud.web.headers import SecurityHeaders
 from ombud.web.registry import RegisterSource
 from ombud.worker import InlineWorker, runtime_from_settings
-
-log = logging.getLogger("ombud.http")
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -140,24 +131,6 @@ def create_app(settings: Settings) -> FastAPI:
             connection.exec_driver_sql("SELECT 1")
         return {"status": "ok", "register_version": source.current().version}
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        # The access log names neither the client address nor the query string: both can
-        # be personal data (an IP, an e-mail in a link). The route template, not the path.
-        route = request.scope.get("route")
-        log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            getattr(route, "path", "(unmatched)"),
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    app.add_middleware(SecurityHeaders)
 
     return app
