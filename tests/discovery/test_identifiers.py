@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import random
 from datetime import date
 from pathlib import Path
 
@@ -233,6 +235,26 @@ def test_truncate_ip(value: str, truncated: str) -> None:
 def test_truncate_ip_rejects_a_non_address() -> None:
     with pytest.raises(InvalidIdentifierError):
         truncate_ip("192.0.2")
+
+
+@pytest.mark.parametrize(
+    "value", ["01.2.3.4", "1.2.3.256", "1.2.3.4.5", "1.2.3.-4", "\u0661.2.3.4"]
+)
+def test_truncate_ip_rejects_what_ipaddress_rejects(value: str) -> None:
+    with pytest.raises(InvalidIdentifierError):
+        truncate_ip(value)
+
+
+def test_truncate_ip_dotted_quads_agree_with_ipaddress() -> None:
+    # IPv4 is truncated without ipaddress objects (the consent hot path): same answers.
+    rng = random.Random(5)
+    for _ in range(5_000):
+        value = ".".join(
+            str(rng.choice((0, 1, 9, 10, 99, 100, 199, 200, 249, 250, 255, rng.randrange(256))))
+            for _ in range(4)
+        )
+        expected = str(ipaddress.ip_network(f"{value}/24", strict=False).network_address)
+        assert truncate_ip(value) == expected, value
 
 
 @pytest.mark.parametrize(

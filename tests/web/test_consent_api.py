@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,6 +178,23 @@ def test_a_banner_choice_is_recorded_committed_and_answered_with_receipts(
     ]
     assert states(web, anna) == {"statistics": "withdrawn", "marketing": "given"}
     assert counts(web) == (4, 2, 2)
+
+
+def test_the_events_route_answers_with_the_security_headers_and_is_logged_by_route(
+    web: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Served as plain ASGI ahead of FastAPI's routing (ConsentEvents), yet answered and
+    # logged like every other route.
+    caplog.set_level(logging.INFO, logger="ombud.http")
+    anna = str(uuid.uuid4())
+    response = post(web, choice(web, anna, {"statistics": True, "marketing": True}))
+    assert response.status_code == 201
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    lines = [r.getMessage() for r in caplog.records if r.name == "ombud.http"]
+    assert any(line.startswith(f"POST {EVENTS} 201 ") for line in lines), lines
+    assert not any(anna in line or "testclient" in line for line in lines)
 
 
 def test_a_request_without_an_origin_is_not_a_browsers_and_is_accepted(web: TestClient) -> None:

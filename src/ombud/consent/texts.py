@@ -54,7 +54,7 @@ WORDING: dict[str, dict[str, str]] = {
         "intro": "Nödvändiga cookies behövs för att webbplatsen ska fungera. Med ditt samtycke "
         "använder {org} även cookies för {categories}. Du väljer själv: webbplatsen fungerar "
         "lika bra om du nekar.",
-        "accept_all": "Godkänn alla",
+        "accept_all": "Acceptera alla",
         "reject_all": "Neka alla",
         "settings": "Inställningar",
         "save": "Spara mina val",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from ombud import audit
@@ -21,7 +22,7 @@ from ombud.rights.models import (
     RequestState,
     RequestType,
 )
-from ombud.rights.states import move
+from ombud.rights.states import OPEN_STATES, move
 from ombud.store.crypto import Keys
 
 #: Request ids avoid letters and digits that are confused on the phone (0/O, 1/I/L, U/V).
@@ -150,12 +151,92 @@ def get_request(session: Session, request_id: str) -> DataRequest:
     return request
 
 
-def list_requests(session: Session, *, open_only: bool = False) -> list[DataRequest]:
-    """Requests by due date, the most urgent first."""
-    query = select(DataRequest).order_by(DataRequest.due_on, DataRequest.received_at)
-    if open_only:
-        query = query.where(DataRequest.closed_at.is_(None))
+def list_requests(
+    session: Session,
+    *,
+    open_only: bool = False,
+    states: Collection[RequestState] | None = None,
+    types: Collection[RequestType] | None = None,
+    overdue_on: dt.date | None = None,
+    controller_ids: Collection[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[DataRequest]:
+    """Requests by due date, the most urgent first, narrowed by every filter given.
+
+    ``open_only`` keeps requests not yet closed; ``states``, ``types`` and
+    ``controller_ids`` keep requests with one of those values (an empty collection
+    keeps none); ``overdue_on`` keeps open requests whose due date, extended or not,
+    is before that day. ``limit`` and ``offset`` take one page of the result; the
+    order is total, so consecutive pages neither repeat nor skip a request.
+    """
+    query = (
+        select(DataRequest)
+        .where(
+            *_conditions(
+                open_only=open_only,
+                states=states,
+                types=types,
+                overdue_on=overdue_on,
+                controller_ids=controller_ids,
+            )
+        )
+        .order_by(DataRequest.due_on, DataRequest.received_at, DataRequest.id)
+        .offset(offset)
+        .limit(limit)
+    )
     return list(session.scalars(query))
+
+
+def count_requests(
+    session: Session,
+    *,
+    open_only: bool = False,
+    states: Collection[RequestState] | None = None,
+    types: Collection[RequestType] | None = None,
+    overdue_on: dt.date | None = None,
+    controller_ids: Collection[str] | None = None,
+) -> int:
+    """How many requests :func:`list_requests` finds with the same filters, unpaged."""
+    query = (
+        select(func.count())
+        .select_from(DataRequest)
+        .where(
+            *_conditions(
+                open_only=open_only,
+                states=states,
+                types=types,
+                overdue_on=overdue_on,
+                controller_ids=controller_ids,
+            )
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _conditions(
+    *,
+    open_only: bool,
+    states: Collection[RequestState] | None,
+    types: Collection[RequestType] | None,
+    overdue_on: dt.date | None,
+    controller_ids: Collection[str] | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if open_only:
+        conditions.append(DataRequest.closed_at.is_(None))
+    if states is not None:
+        conditions.append(DataRequest.state.in_(sorted(s.value for s in states)))
+    if types is not None:
+        conditions.append(DataRequest.type.in_(sorted(t.value for t in types)))
+    if overdue_on is not None:
+        # Overdue is a state of open requests only: a late answer once given is not "overdue".
+        conditions.append(DataRequest.state.in_(sorted(s.value for s in OPEN_STATES)))
+        due = func.coalesce(DataRequest.extended_due_on, DataRequest.due_on)
+        conditions.append(due < overdue_on)
+    if controller_ids is not None:
+        conditions.append(DataRequest.controller_id.in_(sorted(controller_ids)))
+    return conditions
 
 
 def plaintext_identifiers(request: DataRequest, keys: Keys) -> list[tuple[str, str]]:

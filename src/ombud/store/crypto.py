@@ -56,7 +56,7 @@ class Keys:
     def identifier(self, kind: str, normalised: str) -> str:
         """HMAC-SHA256 hex of one normalised identifier; equal inputs give equal digests."""
         message = f"{kind}\x00{normalised}".encode()
-        return hmac.new(self.hmac_key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.hmac_key, message, "sha256").hex()
 
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         """AES-GCM ciphertext of ``plaintext``, bound to ``context`` (e.g. the request id)."""

@@ -131,6 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
             connection.exec_driver_sql("SELECT 1")
         return {"status": "ok", "register_version": source.current().version}
 
+    # The busiest route (every page view may post a choice) skips FastAPI's routing;
+    # SecurityHeaders, added last, is outermost and covers it as well.
+    app.add_middleware(consent_api.ConsentEvents)
     app.add_middleware(SecurityHeaders)
 
     return app

@@ -102,6 +102,8 @@ PERMISSIONS: dict[str, Role] = {
     "create_request": Role.HANDLER,
     "verify": Role.HANDLER,
     "run": Role.HANDLER,
+    # Saying which of an ambiguous match's rows are the person's settles a case to run on.
+    "choose_rows": Role.HANDLER,
     "rectify": Role.HANDLER,
     "complete_task": Role.HANDLER,
     "send_answer": Role.HANDLER,
@@ -111,6 +113,8 @@ PERMISSIONS: dict[str, Role] = {
     "decide_objection": Role.DPO,
     "extend": Role.DPO,
     "refuse": Role.DPO,
+    # Art. 18(3): the restriction the person asked for ends only by the controller's decision.
+    "lift_restriction": Role.DPO,
     # Who gets in.
     "manage_users": Role.ADMIN,
     "manage_api_keys": Role.ADMIN,

@@ -53,8 +53,6 @@ from ombud.web.admin.auth import (
 )
 from ombud.web.admin.labels import labels
 from ombud.web.admin.requests import (
-    CHOOSE_ROWS,
-    LIFT_RESTRICTION,
     _back,
     _case_page,
     _load_visible,
@@ -197,7 +195,7 @@ async def choose(request: Request, request_id: str, user: Acting) -> Response:
             )
         return "rows_chosen"
 
-    return await _act(request, request_id, user, CHOOSE_ROWS, work, then_run=True)
+    return await _act(request, request_id, user, "choose_rows", work, then_run=True)
 
 
 @router.post("/admin/requests/{request_id}/objection", dependencies=CSRF)
@@ -401,7 +399,7 @@ async def lift(request: Request, request_id: str, user: Acting) -> Response:
     state = _state(request)
     with store.transaction(state.engine) as session:
         row = _load_visible(session, request_id, user)
-        if not can(user, LIFT_RESTRICTION, controller_id=row.controller_id):
+        if not can(user, "lift_restriction", controller_id=row.controller_id):
             raise AccessDenied()
     try:
         form = await read_form(request)

@@ -82,6 +82,10 @@ LABELS: dict[str, dict[str, str]] = {
         "filter_controller": "Personuppgiftsansvarig",
         "filters_legend": "Filtrera ärendena",
         "requests_none": "Inga ärenden matchar filtren.",
+        "filter_bad_state": "Statusen ”{value}” finns inte, så listan är inte filtrerad på status.",
+        "filter_bad_type": "Ärendetypen ”{value}” finns inte, så listan är inte filtrerad på typ.",
+        "filter_bad_page": "Sidan ”{value}” finns inte: sidnumret är ett heltal från 1. Sidan 1 "
+        "visas.",
         # request types and states
         "type_access": "Registerutdrag",
         "type_rectification": "Rättelse",
@@ -570,6 +574,11 @@ LABELS: dict[str, dict[str, str]] = {
         "filter_controller": "Controller",
         "filters_legend": "Filter the requests",
         "requests_none": "No requests match the filters.",
+        "filter_bad_state": "There is no state “{value}”, so the list is not filtered by state.",
+        "filter_bad_type": "There is no request type “{value}”, so the list is not filtered by "
+        "type.",
+        "filter_bad_page": "There is no page “{value}”: a page number is a whole number from 1. "
+        "Showing page 1.",
         "type_access": "Access",
         "type_rectification": "Rectification",
         "type_erasure": "Erasure",

@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+from collections.abc import Collection
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
@@ -37,6 +38,7 @@ from ombud.rights.errors import RequestNotFoundError, RightsError
 from ombud.rights.execution import Runtime
 from ombud.rights.intake import (
     NewRequest,
+    count_requests,
     create_request,
     get_request,
     list_requests,
@@ -85,16 +87,6 @@ SOON_DAYS = 7
 IDENTIFIER_FIELDS = ("email", "phone", "personnummer", "customer_id")
 
 
-def permission(action: str, fallback: str) -> str:
-    """``action`` when PERMISSIONS names it, else the listed action that covers it."""
-    return action if action in PERMISSIONS else fallback
-
-
-#: Choosing the person's rows settles a match so the run can go on: a handler's work.
-CHOOSE_ROWS = permission("choose_rows", "run")
-#: Lifting a restriction is the DPO's decision (docs/rights.md), as deciding an objection is.
-LIFT_RESTRICTION = permission("lift_restriction", "decide_objection")
-
 Viewer = Annotated[CurrentUser, Depends(require_role(Role.VIEWER))]
 
 
@@ -115,6 +107,15 @@ def _register(request: Request) -> Register:
 def visible(user: CurrentUser, row: DataRequest) -> bool:
     """Whether ``user`` may see request ``row`` at all."""
     return can(user, "view", controller_id=row.controller_id)
+
+
+def visible_controllers(user: CurrentUser) -> list[str] | None:
+    """The controllers whose requests ``user`` may see, for a query; None: every one.
+
+    The same rule as :func:`visible`, said in SQL's terms: a user limited to a
+    controller sees that controller's requests only.
+    """
+    return None if user.controller_id is None else [user.controller_id]
 
 
 # --- rows of the list and the dashboard ----------------------------------------------------
@@ -165,10 +166,100 @@ def request_rows(rows: list[DataRequest], *, today: dt.date, lang: str) -> list[
 
 def open_requests(session: Session, user: CurrentUser) -> list[DataRequest]:
     """The open requests ``user`` may see, most urgent first."""
-    return [r for r in list_requests(session, open_only=True) if visible(user, r)]
+    return list_requests(session, open_only=True, controller_ids=visible_controllers(user))
 
 
 # --- the list ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ListFilters:
+    """The list's filters as applied, and the problems of those that could not be."""
+
+    #: ``open``, ``all`` or a state.
+    state: str = "open"
+    #: A request type, or empty for all.
+    type: str = ""
+    overdue: str = ""
+    controller: str = ""
+    page: int = 1
+    problems: tuple[str, ...] = ()
+
+    def states(self) -> Collection[RequestState] | None:
+        """The states to list; None: every state."""
+        if self.state == "all":
+            return None
+        return OPEN_STATES if self.state == "open" else [RequestState(self.state)]
+
+    def types(self) -> Collection[RequestType] | None:
+        """The request types to list; None: every type."""
+        return [RequestType(self.type)] if self.type else None
+
+    def controllers(self, user: CurrentUser) -> Collection[str] | None:
+        """The controllers whose requests to list: what ``user`` may see, as chosen."""
+        seen = visible_controllers(user)
+        if seen is None and self.controller:
+            return [self.controller]
+        return seen
+
+    def query(self) -> dict[str, str]:
+        """The filters for a link to another page of the same list."""
+        shown = {
+            "state": self.state,
+            "type": self.type,
+            "overdue": self.overdue,
+            "controller": self.controller,
+        }
+        return {k: v for k, v in shown.items() if v}
+
+
+#: How much of a bad value a message repeats.
+_SHOWN_VALUE = 40
+
+
+def read_filters(
+    t: dict[str, str],
+    user: CurrentUser,
+    *,
+    state: str,
+    kind: str,
+    overdue: str,
+    controller: str,
+    page: str,
+) -> ListFilters:
+    """The list's filters from the URL; a value that means nothing is left out and said so."""
+    problems: list[str] = []
+
+    def bad(key: str, value: str) -> None:
+        problems.append(t[key].format(value=value[:_SHOWN_VALUE]))
+
+    state = state.strip() or "all"
+    if state not in {"open", "all", *(s.value for s in RequestState)}:
+        bad("filter_bad_state", state)
+        state = "all"
+    kind = kind.strip()
+    if kind and kind not in {k.value for k in RequestType}:
+        bad("filter_bad_type", kind)
+        kind = ""
+    number = 1
+    page = page.strip()
+    if page:
+        try:
+            number = int(page)
+        except ValueError:
+            number = 0
+        if number < 1:
+            bad("filter_bad_page", page)
+            number = 1
+    return ListFilters(
+        state=state,
+        type=kind,
+        overdue="1" if overdue else "",
+        # A user limited to a controller has no choice of controller.
+        controller=controller.strip() if user.controller_id is None else "",
+        page=number,
+        problems=tuple(problems),
+    )
 
 
 @router.get("/admin/requests", response_class=HTMLResponse)
@@ -180,53 +271,65 @@ def request_list(
     type: Annotated[str, Query()] = "",  # noqa: A002 - the filter's name in the URL
     overdue: Annotated[str, Query()] = "",
     controller: Annotated[str, Query()] = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[str, Query()] = "1",
 ) -> HTMLResponse:
-    """Requests filtered by state, type, overdue and controller, the most urgent first."""
+    """Requests filtered by state, type, overdue and controller, the most urgent first.
+
+    The filtering and paging happen in the database. A filter value that means nothing
+    (an unknown state or type, a page that is not a number) is left out, and the page
+    says so (400) instead of failing.
+    """
     lang = console_language(request)
+    t = labels(lang)
     today = swedish_date(_now(request))
     register = _register(request)
+    filters = read_filters(
+        t, user, state=state, kind=type, overdue=overdue, controller=controller, page=page
+    )
+    states, types, controllers = filters.states(), filters.types(), filters.controllers(user)
+    overdue_on = today if filters.overdue else None
     with store.transaction(request.app.state.engine) as session:
-        rows = [r for r in list_requests(session) if visible(user, r)]
-    if state == "open":
-        rows = [r for r in rows if RequestState(r.state) in OPEN_STATES]
-    elif state in {s.value for s in RequestState}:
-        rows = [r for r in rows if r.state == state]
-    if type in {t.value for t in RequestType}:
-        rows = [r for r in rows if r.type == type]
-    if overdue:
-        rows = [
-            r
-            for r in rows
-            if RequestState(r.state) in OPEN_STATES and deadline_of(r).is_overdue(today)
-        ]
-    if controller and user.controller_id is None:
-        rows = [r for r in rows if r.controller_id == controller]
-    total = len(rows)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(page, pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    filters = {"state": state, "type": type, "overdue": overdue, "controller": controller}
+        total = count_requests(
+            session,
+            states=states,
+            types=types,
+            overdue_on=overdue_on,
+            controller_ids=controllers,
+        )
+        pages = max(1, -(-total // PAGE_SIZE))
+        number = min(filters.page, pages)
+        shown = list_requests(
+            session,
+            states=states,
+            types=types,
+            overdue_on=overdue_on,
+            controller_ids=controllers,
+            limit=PAGE_SIZE,
+            offset=(number - 1) * PAGE_SIZE,
+        )
+        rows = request_rows(shown, today=today, lang=lang)
     return console_page(
         request,
         "admin/requests.html.j2",
         user=user,
         lang=lang,
-        t=labels(lang),
+        t=t,
         nav="requests",
-        title=labels(lang)["requests_title"],
-        rows=request_rows(shown, today=today, lang=lang),
+        title=t["requests_title"],
+        status_code=400 if filters.problems else 200,
+        error=" ".join(filters.problems),
+        rows=rows,
         filters=filters,
         states=[s.value for s in RequestState],
         types=[t.value for t in RequestType],
         controllers=[c.id for c in register.organisation.controllers],
         total=total,
-        page=page,
+        page=number,
         pages=pages,
-        first_row=(page - 1) * PAGE_SIZE + 1,
-        last_row=(page - 1) * PAGE_SIZE + len(shown),
-        query={k: v for k, v in filters.items() if v},
-        may_create=can(user, NEW_REQUEST, controller_id=user.controller_id),
+        first_row=(number - 1) * PAGE_SIZE + 1,
+        last_row=(number - 1) * PAGE_SIZE + len(shown),
+        query=filters.query(),
+        may_create=can(user, "create_request", controller_id=user.controller_id),
     )
 
 
@@ -270,16 +373,13 @@ def _new_page(
     )
 
 
-NEW_REQUEST = permission("create_request", "verify")
-
-
 @router.get("/admin/requests/new", response_class=HTMLResponse)
 def new_request_form(
     request: Request,
-    user: Annotated[CurrentUser, Depends(require_role(PERMISSIONS[NEW_REQUEST]))],
+    user: Annotated[CurrentUser, Depends(require_role(PERMISSIONS["create_request"]))],
 ) -> HTMLResponse:
     """The form for a request that came by letter, phone or otherwise."""
-    if not can(user, NEW_REQUEST, controller_id=user.controller_id):
+    if not can(user, "create_request", controller_id=user.controller_id):
         raise AccessDenied()
     register = _register(request)
     return _new_page(
@@ -290,7 +390,7 @@ def new_request_form(
 @router.post("/admin/requests/new", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 async def new_request(
     request: Request,
-    user: Annotated[CurrentUser, Depends(require_role(PERMISSIONS[NEW_REQUEST]))],
+    user: Annotated[CurrentUser, Depends(require_role(PERMISSIONS["create_request"]))],
 ) -> Response:
     """Register the request; it starts verified when the handler says how they verified it."""
     lang = console_language(request)
@@ -304,7 +404,7 @@ async def new_request(
     controller = first(form, "controller") or None
     if user.controller_id is not None:
         controller = user.controller_id
-    if not can(user, NEW_REQUEST, controller_id=controller):
+    if not can(user, "create_request", controller_id=controller):
         raise AccessDenied()
     verified = first(form, "verified") == "1"
     new = NewRequest(
@@ -468,12 +568,7 @@ def _case(
     keys: Keys = state.keys
     controller = row.controller_id
     names = _system_names(register)
-    may = {
-        action: can(user, action, controller_id=controller)
-        for action in [*PERMISSIONS, CHOOSE_ROWS, LIFT_RESTRICTION]
-    }
-    may["choose_rows"] = may[CHOOSE_ROWS]
-    may["lift_restriction"] = may[LIFT_RESTRICTION]
+    may = {action: can(user, action, controller_id=controller) for action in PERMISSIONS}
     may["create_request"] = False
     is_open = RequestState(row.state) in OPEN_STATES
     deadline = deadline_of(row)
