@@ -123,6 +123,10 @@ def test_banner_json_gives_the_texts_with_their_digest_and_stores_them_once(
         assert stored is not None
         assert stored.content == text
         assert session.scalar(select(func.count()).select_from(ConsentText)) == 1
+    # The same choice whatever the language: one consent version for all of them.
+    swedish = banner(web, "sv")
+    assert swedish["consent_version"] == first["consent_version"]
+    assert swedish["text_digest"] != first["text_digest"]
 
 
 def test_banner_json_is_cacheable_and_readable_from_any_site(web: TestClient) -> None:

@@ -71,6 +71,7 @@ __all__ = [
     "Answer",
     "ConsentEvents",
     "ConsentHttp",
+    "consent_version",
     "consent_writer",
     "ingest",
     "router",
@@ -95,7 +96,7 @@ _ALLOWED_HEADERS = frozenset({"content-type"})
 #: The request headers the events endpoint reads.
 _READ_HEADERS = frozenset({b"origin", b"content-length", b"sec-gpc", b"user-agent"})
 #: banner.json's keys beside the text shown; ``text_digest`` is the SHA-256 of the rest.
-BANNER_EXTRA = ("register_version", "text_digest", "languages", "gpc_purposes")
+BANNER_EXTRA = ("register_version", "text_digest", "consent_version", "languages", "gpc_purposes")
 
 router = APIRouter(tags=["consent"], route_class=NoEchoRoute)
 
@@ -207,6 +208,9 @@ class ConsentHttp:
                 **content,
                 "register_version": version,
                 "text_digest": key,
+                # What a choice answered, whatever the language it was shown in: the banner
+                # asks again only when this changes (docs/banner.md).
+                "consent_version": consent_version(register),
                 "languages": list(register.languages),
                 "gpc_purposes": sorted(purposes.gpc),
             },
@@ -218,6 +222,12 @@ class ConsentHttp:
             self._banners[(version, language)] = found
             self._texts[key] = ("banner", language)
         return found
+
+
+def consent_version(register: Register) -> str:
+    """SHA-256 of the banner's texts in every language of ``register``: it changes when a
+    category, description, recipient or wording does, and with nothing else."""
+    return digest({language: banner_text(register, language) for language in register.languages})
 
 
 def _consent_http(state: State) -> ConsentHttp:
