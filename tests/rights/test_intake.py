@@ -9,19 +9,28 @@ from ombud.register.model import Register
 from ombud.rights.errors import InvalidRequestError, RequestStateError
 from ombud.rights.intake import (
     NewRequest,
+    count_requests,
     create_request,
     get_request,
     list_requests,
     plaintext_identifiers,
 )
-from ombud.rights.models import Channel, DataRequest, RequestIdentifier, RequestState
-from ombud.rights.states import move
+from ombud.rights.models import (
+    Channel,
+    DataRequest,
+    RequestIdentifier,
+    RequestState,
+    RequestType,
+)
+from ombud.rights.states import OPEN_STATES, move
 from ombud.store.crypto import Keys
 
 NOW = dt.datetime(2025, 11, 6, 9, 30, tzinfo=dt.UTC)
 
 
-def _create(engine: Engine, almi: Register, keys: Keys, new: NewRequest) -> DataRequest:
+def _create(
+    engine: Engine, almi: Register, keys: Keys, new: NewRequest, *, now: dt.datetime = NOW
+) -> DataRequest:
     with store.transaction(engine) as session:
         return create_request(
             session,
@@ -30,7 +39,7 @@ def _create(engine: Engine, almi: Register, keys: Keys, new: NewRequest) -> Data
             register_version="a" * 64,
             keys=keys,
             actor="user:1",
-            now=NOW,
+            now=now,
         )
 
 
@@ -168,3 +177,101 @@ def test_state_machine_refuses_impossible_moves(engine: Engine, almi: Register, 
     with store.transaction(engine) as session:
         assert list_requests(session, open_only=True) == []
         assert [r.id for r in list_requests(session)] == [request.id]
+
+
+# --- listing: filters and pages in SQL --------------------------------------------------------
+
+TODAY = dt.date(2025, 11, 6)  # NOW's date in Sweden, a Thursday
+
+#: name: (type, controller, day received at 09:30 UTC); the due dates, a month on, follow.
+LISTED: dict[str, tuple[str, str, dt.date]] = {
+    # due Wed 1 Oct; withdrawn, so never overdue
+    "d": ("erasure", "almi-ab", dt.date(2025, 9, 1)),
+    # due Wed 15 Oct: overdue
+    "a": ("access", "almi-ab", dt.date(2025, 9, 15)),
+    # due Wed 22 Oct, but extended to 22 Dec: not overdue
+    "b": ("erasure", "almi-vast", dt.date(2025, 9, 22)),
+    # due Wed 5 Nov, yesterday: overdue by a day
+    "f": ("portability", "almi-invest", dt.date(2025, 10, 5)),
+    # due Thu 6 Nov, today: still in time
+    "e": ("restriction", "almi-vast", dt.date(2025, 10, 6)),
+    # due Mon 8 Dec (6 Dec is a Saturday)
+    "c": ("access", "almi-invest", dt.date(2025, 11, 6)),
+}
+
+
+@pytest.fixture
+def listed(engine: Engine, almi: Register, keys: Keys) -> dict[str, str]:
+    """The requests of LISTED in the database: name -> request id."""
+    ids: dict[str, str] = {}
+    for name, (kind, controller, day) in LISTED.items():
+        received = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC)
+        new = NewRequest(
+            type=kind,
+            identifiers=[("email", f"{name}@example.se")],
+            channel=Channel.PORTAL,
+            controller_id=controller,
+        )
+        ids[name] = _create(engine, almi, keys, new, now=received).id
+    with store.transaction(engine) as session:
+        move(session, get_request(session, ids["d"]), RequestState.WITHDRAWN, actor="x", now=NOW)
+        get_request(session, ids["b"]).extended_due_on = dt.date(2025, 12, 22)
+    return ids
+
+
+S, T = RequestState, RequestType
+
+#: (filters, the requests listed in order). Every one also checks count_requests.
+LISTINGS: list[tuple[dict[str, object], str]] = [
+    ({}, "dabfec"),
+    ({"open_only": True}, "abfec"),
+    ({"states": OPEN_STATES}, "abfec"),
+    ({"states": [S.WITHDRAWN]}, "d"),
+    ({"states": [S.COMPLETED, S.REFUSED]}, ""),
+    ({"states": []}, ""),
+    ({"types": [T.ERASURE]}, "db"),
+    ({"types": [T.ACCESS, T.RESTRICTION]}, "aec"),
+    ({"overdue_on": TODAY}, "af"),
+    ({"overdue_on": TODAY + dt.timedelta(days=1)}, "afe"),
+    ({"overdue_on": dt.date(2025, 10, 15)}, ""),
+    ({"controller_ids": ["almi-vast"]}, "be"),
+    ({"controller_ids": ["almi-vast", "almi-invest"], "overdue_on": TODAY}, "f"),
+    ({"controller_ids": []}, ""),
+    ({"types": [T.ERASURE], "open_only": True}, "b"),
+    ({"types": [T.ERASURE], "states": OPEN_STATES, "controller_ids": ["almi-ab"]}, ""),
+]
+
+
+@pytest.mark.parametrize(("filters", "expected"), LISTINGS)
+def test_list_requests_filters_in_the_database(
+    engine: Engine, listed: dict[str, str], filters: dict[str, object], expected: str
+) -> None:
+    with store.transaction(engine) as session:
+        found = [r.id for r in list_requests(session, **filters)]
+        counted = count_requests(session, **filters)
+    assert found == [listed[name] for name in expected]
+    assert counted == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("limit", "offset", "expected"),
+    [(2, 0, "da"), (2, 2, "bf"), (2, 4, "ec"), (10, 4, "ec"), (2, 6, ""), (None, 3, "fec")],
+)
+def test_list_requests_pages(
+    engine: Engine, listed: dict[str, str], limit: int | None, offset: int, expected: str
+) -> None:
+    with store.transaction(engine) as session:
+        found = [r.id for r in list_requests(session, limit=limit, offset=offset)]
+        # Counting ignores the page: it is what the pages add up to.
+        assert count_requests(session) == len(LISTED)
+    assert found == [listed[name] for name in expected]
+
+
+def test_requests_received_at_the_same_moment_page_in_a_stable_order(
+    engine: Engine, almi: Register, keys: Keys
+) -> None:
+    new = NewRequest(type="access", identifiers=[("email", "a@example.se")], channel=Channel.API)
+    ids = sorted(_create(engine, almi, keys, new).id for _ in range(5))
+    with store.transaction(engine) as session:
+        pages = [[r.id for r in list_requests(session, limit=2, offset=o)] for o in (0, 2, 4)]
+    assert [i for page in pages for i in page] == ids

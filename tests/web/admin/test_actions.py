@@ -29,8 +29,8 @@ from test_pages import (  # noqa: F401 - the fixtures are used by name
     post,
 )
 
-from ombud import store
-from ombud.rights.models import ManualTask, RequestState, Restriction, Suppression
+from ombud import audit, store
+from ombud.rights.models import Extract, ManualTask, RequestState, Restriction, Suppression
 from ombud.store.apikeys import list_keys
 from ombud.store.models import AuditEntry
 from ombud.store.users import Role, list_users
@@ -113,6 +113,48 @@ def test_verify_run_and_download_an_access_request(console: Console) -> None:
     # A viewer may read the case but not download the answer.
     viewer = console.client(Role.VIEWER)
     assert post(viewer, f"{base}/download").status_code == 403
+
+
+def test_a_console_download_is_audited_in_its_own_words(console: Console) -> None:
+    person = console.person("everywhere")
+    request_id = console.request("access", everywhere(console), verified=True)
+    unpackaged = console.request("access", everywhere(console), verified=True)
+    base = f"/admin/requests/{request_id}"
+    handler = console.client(Role.HANDLER)
+    viewer = console.client(Role.VIEWER)
+    done(post(handler, f"{base}/run?lang=en"), request_id, "run")
+
+    def extract_row() -> tuple[object, ...]:
+        with store.transaction(console.engine) as session:
+            extract = session.scalars(select(Extract).where(Extract.request_id == request_id)).one()
+            return (extract.token_digest, extract.expires_at, extract.downloaded_at)
+
+    with store.transaction(console.engine) as session:
+        handler_id = next(u.id for u in list_users(session) if u.role == Role.HANDLER)
+        last = session.scalar(select(func.max(AuditEntry.seq)))
+    extract = extract_row()
+
+    # Refused, or nothing to download: nothing is audited.
+    assert post(viewer, f"{base}/download").status_code == 403
+    missing = post(handler, f"/admin/requests/{unpackaged}/download?lang=en")
+    assert missing.status_code == 404
+    assert "Traceback" not in missing.text
+
+    answer = post(handler, f"{base}/download")
+    assert answer.status_code == 200
+    assert zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
+    with store.transaction(console.engine) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.seq > last)).all()
+        assert audit.verify(session).ok
+    assert [(e.actor, e.action, e.object_id, e.counts) for e in entries] == [
+        (f"user:{handler_id}", "request.extract_downloaded", f"request:{request_id}", None)
+    ]
+    written = " ".join(f"{e.actor} {e.action} {e.object_id} {e.counts}" for e in entries)
+    for value in (person["email"], person["phone"], person["personal_number"]):
+        assert str(value) not in written
+    # The handler's copy leaves the person's own link as it was: still unused.
+    assert extract_row() == extract
+    assert extract[2] is None
 
 
 def test_run_goes_to_the_worker_when_there_is_one(built_demo: Path, tmp_path: Path) -> None:
@@ -517,6 +559,7 @@ PROBES: dict[str, Probe] = {
     ),
     "verify": Probe("POST", "/admin/requests/{id}/verify", {"verify_note": "phoned"}, 303),
     "run": Probe("POST", "/admin/requests/{id}/run", {}, 400),
+    "choose_rows": Probe("POST", "/admin/requests/{id}/choose", {"system": "nosuch"}, 400),
     "rectify": Probe("POST", "/admin/requests/{id}/rectify", {}, 400),
     "complete_task": Probe("POST", "/admin/requests/{id}/task", {"system": "crm"}, 409),
     "send_answer": Probe("POST", "/admin/requests/{id}/send", {}, 409),
@@ -526,6 +569,7 @@ PROBES: dict[str, Probe] = {
     ),
     "extend": Probe("POST", "/admin/requests/{id}/extend", {"extend_reason": ""}, 400),
     "refuse": Probe("POST", "/admin/requests/{id}/refuse", {"refuse_reason": ""}, 400),
+    "lift_restriction": Probe("POST", "/admin/requests/{id}/lift", {}, 409),
     "manage_users": Probe("GET", "/admin/users", {}, 200),
     "manage_api_keys": Probe(
         "POST", "/admin/keys", {"name": "probe", "scopes": "consent:read"}, 200

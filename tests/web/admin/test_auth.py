@@ -160,6 +160,7 @@ ROLE_ACTIONS: list[tuple[str, set[Role]]] = [
     ("create_request", {H, D, A}),
     ("verify", {H, D, A}),
     ("run", {H, D, A}),
+    ("choose_rows", {H, D, A}),
     ("rectify", {H, D, A}),
     ("complete_task", {H, D, A}),
     ("send_answer", {H, D, A}),
@@ -167,6 +168,7 @@ ROLE_ACTIONS: list[tuple[str, set[Role]]] = [
     ("decide_objection", {D, A}),
     ("extend", {D, A}),
     ("refuse", {D, A}),
+    ("lift_restriction", {D, A}),
     ("manage_users", {A}),
     ("manage_api_keys", {A}),
 ]

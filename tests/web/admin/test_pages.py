@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import html
 import itertools
 import json
 import re
@@ -33,7 +34,8 @@ from ombud.consent.ledger import record_choice
 from ombud.consent.texts import banner_text
 from ombud.demo import build_demo
 from ombud.rights.intake import NewRequest, create_request, get_request
-from ombud.rights.models import Channel, DataRequest
+from ombud.rights.models import Channel, DataRequest, RequestState
+from ombud.rights.states import move
 from ombud.settings import Settings
 from ombud.store.users import Role, create_user
 from ombud.web import create_app
@@ -157,11 +159,14 @@ def post(browser: TestClient, path: str, data: dict[str, Any] | None = None) -> 
 
 
 @contextmanager
-def open_console(built_demo: Path, tmp_path: Path, *, worker: str = "none") -> Iterator[Console]:
-    """The app on a fresh copy of the demo systems and a fresh database."""
+def open_console(
+    built_demo: Path, tmp_path: Path, *, worker: str = "none", database_url: str | None = None
+) -> Iterator[Console]:
+    """The app on a fresh copy of the demo systems and a fresh database (SQLite unless
+    ``database_url`` names another)."""
     directory = tmp_path / "demo"
     shutil.copytree(built_demo, directory)
-    url = f"sqlite:///{tmp_path / 'ombud.db'}"
+    url = database_url or f"sqlite:///{tmp_path / 'ombud.db'}"
     store.upgrade(url)
     settings = Settings(
         register_path=directory / "ombud.yaml",
@@ -320,6 +325,102 @@ def test_request_list_filters(console: Console) -> None:
     assert listed(state="received") == {late, erasure, invest}
 
 
+_LISTED = re.compile(r'<th scope="row"><a href="[^"]*">(R\w+)</a>')
+_PAGER = re.compile(r'<a href="([^"]+)" rel="(prev|next)">')
+
+
+def listed_ids(page: str) -> list[str]:
+    """The request ids of a list page, in the order shown."""
+    return _LISTED.findall(page)
+
+
+def pager_links(page: str) -> dict[str, str]:
+    """The list's previous and next links: rel -> URL."""
+    return {rel: html.unescape(href) for href, rel in _PAGER.findall(page)}
+
+
+def test_request_list_pages_keep_the_filters(
+    built_demo: Path, tmp_path: Path, database_url: str
+) -> None:
+    with open_console(built_demo, tmp_path, database_url=database_url) as console:
+        now = dt.datetime.now(dt.UTC)
+        # Newest first here, so the oldest (the most urgent) is last.
+        erasures = [
+            console.request("erasure", everywhere(console), received=now - dt.timedelta(days=d))
+            for d in range(53)
+        ]
+        others = [console.request("access", everywhere(console)) for _ in range(2)]
+        browser = console.client(Role.VIEWER)
+
+        first = browser.get("/admin/requests?lang=en&type=erasure")
+        assert first.status_code == 200
+        assert "Showing 1–50 of 53" in first.text
+        links = pager_links(first.text)
+        assert set(links) == {"next"}
+        assert "type=erasure" in links["next"]
+        assert "state=open" in links["next"]
+        assert "page=2" in links["next"]
+
+        second = browser.get(links["next"])
+        assert second.status_code == 200
+        assert "Showing 51–53 of 53" in second.text
+        links = pager_links(second.text)
+        assert set(links) == {"prev"}
+        assert "type=erasure" in links["prev"]
+        assert "page=1" in links["prev"]
+        # Every erasure once, most urgent (oldest) first, and nothing else.
+        shown = listed_ids(first.text) + listed_ids(second.text)
+        assert shown == erasures[::-1]
+        assert not set(others) & set(shown)
+
+        # A page past the end is the last one.
+        beyond = browser.get("/admin/requests?lang=en&type=erasure&page=99").text
+        assert listed_ids(beyond) == listed_ids(second.text)
+        # Unfiltered there are two pages of 55.
+        assert "Showing 1–50 of 55" in browser.get("/admin/requests?lang=en").text
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"state": "bogus"}, "There is no state “bogus”, so the list is not filtered by state."),
+        ({"type": "forget-me"}, "There is no request type “forget-me”"),
+        ({"page": "two"}, "There is no page “two”: a page number is a whole number from 1."),
+        ({"page": "0"}, "There is no page “0”"),
+        ({"page": "-3"}, "There is no page “-3”"),
+        ({"page": "9" * 5000}, "There is no page “" + "9" * 40 + "”"),
+    ],
+)
+def test_bad_list_filters_are_explained_not_failed(
+    console: Console, params: dict[str, str], message: str
+) -> None:
+    withdrawn = console.request("erasure", everywhere(console))
+    with store.transaction(console.engine) as session:
+        move(
+            session,
+            get_request(session, withdrawn),
+            RequestState.WITHDRAWN,
+            actor="test",
+            now=dt.datetime.now(dt.UTC),
+        )
+    access = console.request("access", everywhere(console))
+    page = console.client(Role.VIEWER).get("/admin/requests", params={"lang": "en", **params})
+    assert page.status_code == 400
+    assert message in page.text
+    assert "Traceback" not in page.text
+    expected = {access}
+    if "state" in params:
+        expected.add(withdrawn)  # a bad state filters nothing out
+    assert set(listed_ids(page.text)) == expected
+
+
+def test_a_bad_filter_is_explained_in_swedish_too(console: Console) -> None:
+    page = console.client(Role.VIEWER).get("/admin/requests?lang=sv&type=glom&page=x")
+    assert page.status_code == 400
+    assert "Ärendetypen ”glom” finns inte" in page.text
+    assert "Sidan ”x” finns inte" in page.text
+
+
 def test_a_controller_limited_user_sees_only_its_controller(console: Console) -> None:
     ours = console.request("access", everywhere(console), controller="almi-vast")
     theirs = console.request("access", everywhere(console), controller="almi-invest")
@@ -329,6 +430,9 @@ def test_a_controller_limited_user_sees_only_its_controller(console: Console) ->
     assert f">{ours}</a>" in listing
     assert f">{theirs}</a>" not in listing
     assert f">{lead}</a>" not in listing
+    # Asking for another controller's requests shows no more.
+    asked = browser.get("/admin/requests?lang=en&controller=almi-invest").text
+    assert listed_ids(asked) == [ours]
     assert browser.get(f"/admin/requests/{ours}").status_code == 200
     for other in (theirs, lead):
         page = browser.get(f"/admin/requests/{other}?lang=en")
