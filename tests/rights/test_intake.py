@@ -221,11 +221,12 @@ def listed(engine: Engine, almi: Register, keys: Keys) -> dict[str, str]:
 
 S, T = RequestState, RequestType
 
-#: (filters, the requests listed in order). Every one also checks count_requests.
+#: (filters, the requests listed in order: by due date, b by its extended one). Every one
+#: also checks count_requests.
 LISTINGS: list[tuple[dict[str, object], str]] = [
-    ({}, "dabfec"),
-    ({"open_only": True}, "abfec"),
-    ({"states": OPEN_STATES}, "abfec"),
+    ({}, "dafecb"),
+    ({"open_only": True}, "afecb"),
+    ({"states": OPEN_STATES}, "afecb"),
     ({"states": [S.WITHDRAWN]}, "d"),
     ({"states": [S.COMPLETED, S.REFUSED]}, ""),
     ({"states": []}, ""),
@@ -234,7 +235,7 @@ LISTINGS: list[tuple[dict[str, object], str]] = [
     ({"overdue_on": TODAY}, "af"),
     ({"overdue_on": TODAY + dt.timedelta(days=1)}, "afe"),
     ({"overdue_on": dt.date(2025, 10, 15)}, ""),
-    ({"controller_ids": ["almi-vast"]}, "be"),
+    ({"controller_ids": ["almi-vast"]}, "eb"),
     ({"controller_ids": ["almi-vast", "almi-invest"], "overdue_on": TODAY}, "f"),
     ({"controller_ids": []}, ""),
     ({"types": [T.ERASURE], "open_only": True}, "b"),
@@ -255,7 +256,7 @@ def test_list_requests_filters_in_the_database(
 
 @pytest.mark.parametrize(
     ("limit", "offset", "expected"),
-    [(2, 0, "da"), (2, 2, "bf"), (2, 4, "ec"), (10, 4, "ec"), (2, 6, ""), (None, 3, "fec")],
+    [(2, 0, "da"), (2, 2, "fe"), (2, 4, "cb"), (10, 4, "cb"), (2, 6, ""), (None, 3, "ecb")],
 )
 def test_list_requests_pages(
     engine: Engine, listed: dict[str, str], limit: int | None, offset: int, expected: str

@@ -164,8 +164,12 @@ def send_link(
     mail: MailTransport,
     base_url: str,
     now: dt.datetime,
+    actor: str = "worker",
 ) -> bool:
-    """Mail the person a fresh single-use link to the answer; False without an address."""
+    """Mail the person a fresh single-use link to the answer; False without an address.
+
+    ``actor`` names who sent it in the audit log: the worker when a run ends, the
+    console user (``user:<id>``) who sends it again."""
     addresses = [v for kind, v in plaintext_identifiers(request, keys) if kind == "email"]
     if not addresses:
         return False
@@ -181,7 +185,7 @@ def send_link(
         )
     )
     audit.append(
-        session, actor="worker", action="request.answer_sent", object_id=f"request:{request.id}"
+        session, actor=actor, action="request.answer_sent", object_id=f"request:{request.id}"
     )
     return True
 

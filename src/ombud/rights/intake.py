@@ -162,7 +162,8 @@ def list_requests(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[DataRequest]:
-    """Requests by due date, the most urgent first, narrowed by every filter given.
+    """Requests by due date (extended or not), the most urgent first, narrowed by every
+    filter given.
 
     ``open_only`` keeps requests not yet closed; ``states``, ``types`` and
     ``controller_ids`` keep requests with one of those values (an empty collection
@@ -181,7 +182,11 @@ def list_requests(
                 controller_ids=controller_ids,
             )
         )
-        .order_by(DataRequest.due_on, DataRequest.received_at, DataRequest.id)
+        .order_by(
+            func.coalesce(DataRequest.extended_due_on, DataRequest.due_on),
+            DataRequest.received_at,
+            DataRequest.id,
+        )
         .offset(offset)
         .limit(limit)
     )

@@ -350,7 +350,13 @@ async def send_answer(request: Request, request_id: str, user: Acting) -> Respon
     def work(session: Session, row: DataRequest, form: Form) -> str:
         del form
         if not send_link(
-            session, row, keys=state.keys, mail=state.mail, base_url=settings.base_url, now=now
+            session,
+            row,
+            keys=state.keys,
+            mail=state.mail,
+            base_url=settings.base_url,
+            now=now,
+            actor=user.actor,
         ):
             raise ActionRefusedError(t["send_no_email"])
         return "sent"
