@@ -1,6 +1,6 @@
 """Ombud and a website embedding its banner, both served for real, for the browser tests.
 
-Ombud runs in uvicorn on a thread, on a free port of 127.0.0.1, with a migrated
+Ombud runs in uvicorn on a thread (harness.py), on a free port of 127.0.0.1, with a migrated
 SQLite store and a copy of the Almi register. The test page
 (``examples/banner/index.html``) is served by a second small server at
 ``http://localhost:<port>``: another origin, so every banner request crosses
@@ -11,7 +11,6 @@ test can tell whether a blocked pixel or frame was requested.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,9 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-import uvicorn
 from fastapi import FastAPI
+from harness import ALMI, ROOT, serving
 from playwright.sync_api import BrowserContext, Page
 from sqlalchemy import text
 
@@ -31,20 +29,10 @@ from ombud import store
 from ombud.settings import Settings
 from ombud.web import create_app
 
-ROOT = Path(__file__).resolve().parents[2]
-ALMI = ROOT / "examples" / "almi" / "ombud.yaml"
 EXAMPLE = ROOT / "examples" / "banner" / "index.html"
 #: Where the example page expects Ombud; the site server puts the real address there.
 EXAMPLE_OMBUD = "http://127.0.0.1:8000"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: The browser half of a GPC signal; the header half is ``extra_http_headers``.
 GPC_SCRIPT = (
     "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', "
@@ -55,30 +43,6 @@ PIXEL = bytes.fromhex(
 )
 
 
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on a thread, on a free port; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, ws="none", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start serving Ombud for the browser tests")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-
-
 @dataclass
 class Ombud:
     """Ombud as served to the browser: its URL, app (engine, keys) and register file."""
@@ -86,6 +50,8 @@ class Ombud:
     url: str
     app: FastAPI
     register_file: Path
+    #: The mail Ombud sent, as .eml files (OMBUD_MAIL_URL=file:...).
+    outbox: Path
 
     @property
     def register_version(self) -> str:
@@ -209,7 +175,7 @@ def running_ombud(directory: Path, site: Site) -> Iterator[Ombud]:
     app = create_app(settings)
     with serving(app) as base_url:
         site.ombud_url = base_url
-        yield Ombud(base_url, app, register_file)
+        yield Ombud(base_url, app, register_file, directory / "outbox")
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Browser tests: real Chromium (Playwright driving /usr/bin/chromium) against Ombud.
 
-The servers and helpers are in banner_site.py; here are the fixtures: one
-Chromium, one website and one Ombud per test session (per xdist worker), and a
-fresh browser context, a new visitor, per test.
+The servers and helpers are in harness.py, banner_site.py and console_site.py;
+here are the fixtures: one Chromium, one website, one Ombud and one console
+per test session (per xdist worker), and a fresh browser context per test: a
+new visitor of the website, a new browser of a console user.
 """
 
 from __future__ import annotations
@@ -10,17 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from banner_site import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    GPC_SCRIPT,
-    Ombud,
-    Site,
-    Visit,
-    running_ombud,
-    running_site,
-)
-from playwright.sync_api import Browser, ConsoleMessage, ViewportSize, sync_playwright
+from banner_site import GPC_SCRIPT, Ombud, Site, Visit, running_ombud, running_site
+from console_site import Console, running_console, seed_cases
+from harness import CHROMIUM, CHROMIUM_ARGS
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, sync_playwright
 
 
 @pytest.fixture(scope="session")
@@ -91,3 +85,26 @@ def visit(browser: Browser, site: Site, ombud: Ombud) -> Iterator[Callable[..., 
         opened.context.close()
     # A script error in the banner is a failure of whichever test saw it.
     assert not [e for v in contexts for e in v.errors], [e for v in contexts for e in v.errors]
+
+
+@pytest.fixture(scope="session")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """One console for the session, on the demo systems, with a few months of cases."""
+    with running_console(tmp_path_factory.mktemp("console")) as running:
+        running.seeded.update(seed_cases(running))
+        yield running
+
+
+@pytest.fixture
+def console_page(browser: Browser, console: Console) -> Iterator[Page]:
+    """A new browser (fresh context: no session) speaking English, 1280 px wide."""
+    context = browser.new_context(
+        locale="en-GB", viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: _script_error(message, errors))
+    yield page
+    context.close()
+    assert not errors, errors

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from banner_site import ALMI, ROOT
 from fastapi.testclient import TestClient
+from harness import ALMI, ROOT
 
 from ombud import store
 from ombud.settings import Settings

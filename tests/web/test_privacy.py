@@ -80,7 +80,13 @@ def test_history_keeps_every_served_version(client: TestClient, register_file: P
     current = client.get("/privacy?lang=sv")
     assert "2024-07-06" in current.text
 
-    assert client.get("/privacy/history/" + "0" * 64).status_code == 404
+    missing = client.get("/privacy/history/" + "0" * 64 + "?lang=en")
+    assert missing.status_code == 404
+    # A stale link gets a page in the person's language, leading on to the versions there are.
+    assert missing.headers["content-type"].startswith("text/html")
+    assert '<html lang="en">' in missing.text
+    assert "<title>No such version" in missing.text
+    assert 'href="/privacy/history?lang=en"' in missing.text
 
     engine = client.app.state.engine  # type: ignore[attr-defined]
     with store.transaction(engine) as session:

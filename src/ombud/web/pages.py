@@ -29,6 +29,9 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "gällande",
         "back": "Till gällande integritetsmeddelande",
         "no_versions": "Inga versioner har publicerats ännu.",
+        "version_missing": "Versionen finns inte",
+        "version_missing_message": "Ingen publicerad version av integritetsmeddelandet har den "
+        "beteckningen. Välj bland de versioner som har publicerats.",
         # the rights request form (portal.py)
         "rq_title": "Begäran om dina personuppgifter",
         "rq_intro": "Här kan du använda dina rättigheter enligt dataskyddsförordningen (GDPR) "
@@ -248,6 +251,9 @@ LABELS: dict[str, dict[str, str]] = {
         "current": "current",
         "back": "To the current privacy notice",
         "no_versions": "No versions have been published yet.",
+        "version_missing": "No such version",
+        "version_missing_message": "No published version of the privacy notice has that "
+        "name. Choose among the versions that have been published.",
         # the rights request form (portal.py)
         "rq_title": "A request about your personal data",
         "rq_intro": "Here you can use your rights under the General Data Protection Regulation "

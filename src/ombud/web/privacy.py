@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from ombud import store
 from ombud.notice import render_notice
 from ombud.register.model import Register
 from ombud.web.language import negotiate
-from ombud.web.pages import render_page
+from ombud.web.pages import LABELS, problem_page, render_page
 from ombud.web.registry import RegisterSource
 
 router = APIRouter(tags=["privacy notice"])
@@ -102,7 +102,21 @@ def history_version(request: Request, content_hash: str, lang: LangQuery = None)
     """The notice exactly as it read in an earlier version."""
     with store.transaction(request.app.state.engine) as session:
         version = store.get_version(session, content_hash)
-        if version is None:
-            raise HTTPException(404, "No such version of the privacy notice; see /privacy/history.")
-        register = store.load_version(version)
+        register = store.load_version(version) if version is not None else None
+    if register is None:
+        # A person followed a stale or mistyped link: a page in their language, not JSON.
+        served = _source(request).current().register
+        chosen = negotiate(served.languages, lang, request.headers.get("accept-language"))
+        t = LABELS.get(chosen, LABELS["en"])
+        return problem_page(
+            request,
+            lang=chosen,
+            organisation=served.organisation.name,
+            heading=t["version_missing"],
+            message=t["version_missing_message"],
+            contact=None,
+            next_href=f"/privacy/history?lang={chosen}",
+            next_label=t["history_title"],
+            status=404,
+        )
     return _respond(register, request, lang, "html", content_hash)

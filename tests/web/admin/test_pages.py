@@ -597,3 +597,26 @@ def test_charts_escape_their_words_and_tabulate_the_figures() -> None:
     )
     assert "<polyline" in lines
     assert "75 %" in lines
+
+
+def test_chart_axes_name_the_labels_that_fit_and_always_the_latest() -> None:
+    def named(x_labels: list[str]) -> list[str]:
+        chart = str(
+            bar_chart(
+                chart_id="c",
+                title="t",
+                description="d",
+                x_name="Month",
+                x_labels=x_labels,
+                series=[Series("Access", [1.0] * len(x_labels))],
+                table_label="Figures",
+            )
+        )
+        # Every label is in the table of figures, whatever the axis shows.
+        assert all(f'<th scope="row">{label}</th>' in chart for label in x_labels)
+        return re.findall(r'<text [^>]*text-anchor="middle"[^>]*>([^<]+)</text>', chart)
+
+    assert named(["2026-01", "2026-02", "2026-03"]) == ["2026-01", "2026-02", "2026-03"]
+    # Twelve months do not fit side by side: every other one, ending with this month.
+    months = [f"2026-{month:02d}" for month in range(1, 13)]
+    assert named(months) == months[1::2]

@@ -9,6 +9,7 @@ told apart by a pattern of dashes or a hatch as well as by colour.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -82,10 +83,12 @@ def _axes(ticks: list[float], x_labels: Sequence[str], *, suffix: str, plot_h: f
             f'fill="#3d444d">{_e(_number(tick) + suffix)}</text>'
         )
     slot = (_WIDTH - _LEFT - _RIGHT) / max(len(x_labels), 1)
-    # Every label when they fit, else every n-th: a label is about 48 units wide.
-    every = max(1, int(-(-48 // slot)))
+    # Every label when they fit, else every n-th counted back from the latest, which is
+    # always named: at font size 12 a character is up to 7 units wide, and 8 keep them apart.
+    widest = 7 * max((len(label) for label in x_labels), default=0) + 8
+    every = max(1, math.ceil(widest / slot))
     for index, label in enumerate(x_labels):
-        if index % every:
+        if (len(x_labels) - 1 - index) % every:
             continue
         x = _LEFT + slot * (index + 0.5)
         parts.append(
