@@ -69,7 +69,11 @@ def make_engine(url: str) -> Engine:
     try:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
-        return create_engine(parsed, pool_pre_ping=True)
+        # No server-side prepared statements: PostgreSQL would keep the generic plan it
+        # chose for each while the tables were still small (a consent_state lookup that
+        # scans the table, forever, on the writer's long-lived connection; found by
+        # bench/consent_ingest.py), and they do not survive a transaction-mode pooler.
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(
             f"cannot use the database URL {display_url(parsed)}: {exc}; Ombud supports "
