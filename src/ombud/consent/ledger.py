@@ -35,6 +35,7 @@ import json
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Table, delete, select, text
@@ -115,16 +116,23 @@ def expiry(given_at: dt.datetime, renew_after: str | None) -> dt.datetime | None
     """
     if renew_after is None:
         return None
-    match = ISO_DURATION.match(renew_after)
-    if match is None:
-        raise ValueError(f"{renew_after!r} is not an ISO 8601 duration")
-    parts = {k: int(v) for k, v in match.groupdict().items() if v}
-    months = parts.get("years", 0) * 12 + parts.get("months", 0)
+    months, exact = _duration(renew_after)
     moved = given_at
     if months:
         day = add_months(given_at.date(), months)
         moved = given_at.replace(year=day.year, month=day.month, day=day.day)
-    return moved + dt.timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0))
+    return moved + exact
+
+
+@cache
+def _duration(text: str) -> tuple[int, dt.timedelta]:
+    """An ISO 8601 duration as (calendar months, exact weeks and days); parsed once each."""
+    match = ISO_DURATION.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 duration")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    months = parts.get("years", 0) * 12 + parts.get("months", 0)
+    return months, dt.timedelta(weeks=parts.get("weeks", 0), days=parts.get("days", 0))
 
 
 #: Tokens of the User-Agent, tested in this order (Edge and Opera say "Chrome" too, Chrome

@@ -5,8 +5,8 @@ organisation's websites, so it answers CORS only for ``OMBUD_ALLOWED_ORIGINS``
 (and Ombud's own ``OMBUD_BASE_URL``): a browser ``Origin`` outside them is
 403, before the body is read. The handler stays lean: the body is capped at
 4 KiB while it streams in, checked by hand, and the register version and text
-digest are looked up once per process, and :class:`ConsentEvents` serves the
-route as plain ASGI, ahead of FastAPI's routing. The checked choice then goes to the
+digest are looked up once per process, and :func:`serve_event` serves the
+route as plain ASGI, ahead of FastAPI. The checked choice then goes to the
 app's :class:`~ombud.consent.writer.ConsentWriter` (group commit: the choices
 of many requests in one transaction, with one audit entry), and the 201 is
 sent after the commit that stored it; a batch the database failed is a 503
@@ -18,22 +18,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from functools import cache
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
-from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from ombud import store
@@ -61,6 +61,7 @@ from ombud.store.apikeys import ApiKey, Scope
 from ombud.store.crypto import Keys
 from ombud.web.auth import require_scope
 from ombud.web.gate import NoEchoRoute
+from ombud.web.headers import SECURITY_HEADER_LIST, log_request
 from ombud.web.language import negotiate
 from ombud.web.registry import RegisterSource
 
@@ -69,12 +70,12 @@ __all__ = [
     "EVENTS_PATH",
     "MAX_BODY",
     "Answer",
-    "ConsentEvents",
     "ConsentHttp",
     "consent_version",
     "consent_writer",
     "ingest",
     "router",
+    "serve_event",
 ]
 
 EVENTS_PATH = "/api/v1/consent/events"
@@ -99,6 +100,7 @@ _READ_HEADERS = frozenset({b"origin", b"content-length", b"sec-gpc", b"user-agen
 BANNER_EXTRA = ("register_version", "text_digest", "consent_version", "languages", "gpc_purposes")
 
 router = APIRouter(tags=["consent"], route_class=NoEchoRoute)
+log = logging.getLogger(__name__)
 
 
 def _origin_of(url: str) -> str | None:
@@ -486,25 +488,18 @@ async def _record(
     return _answer(status.HTTP_201_CREATED, answer, cors)
 
 
-class ConsentEvents:
-    """Plain ASGI middleware that serves ``POST /api/v1/consent/events`` itself.
+async def serve_event(scope: AsgiScope, receive: Receive, send: Send) -> None:
+    """``POST /api/v1/consent/events`` as plain ASGI, security headers and access log included.
 
     Every page view of the organisation's websites may post a choice, so this
-    is Ombud's busiest route; FastAPI's routing and request handling around
-    :func:`ingest` cost about twice the CPU of ingest itself
-    (bench/consent_ingest.py). Everything else passes through untouched. The
-    route below stays for the OpenAPI document and answers the same.
+    is Ombud's busiest route: the app (:class:`ombud.web.app.OmbudApp`) hands it
+    here ahead of FastAPI's middleware, routing and request handling, which
+    cost about twice the CPU of :func:`ingest` itself (bench/consent_ingest.py).
+    The route below stays for the OpenAPI document and answers the same.
     """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != EVENTS_PATH or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        application = scope["app"]
-        scope["route"] = _events_route()  # the access log names the route, as for any other
+    started = time.perf_counter()
+    status_code = 500
+    try:
         headers = {
             name.decode("latin-1"): value.decode("latin-1")
             for name, value in scope["headers"]
@@ -524,9 +519,11 @@ class ConsentEvents:
                     return
 
         client = scope.get("client")
-        answer = await ingest(application.state, headers, chunks(), client[0] if client else None)
+        answer = await ingest(scope["app"].state, headers, chunks(), client[0] if client else None)
         if disconnected:
-            return  # nobody to answer; nothing was stored (the body never arrived whole)
+            status_code = 499  # nobody to answer; nothing was stored (the body never came whole)
+            return
+        status_code = answer.status
         await send(
             {
                 "type": "http.response.start",
@@ -538,10 +535,31 @@ class ConsentEvents:
                         (k.lower().encode("latin-1"), v.encode("latin-1"))
                         for k, v in answer.headers.items()
                     ),
+                    *SECURITY_HEADER_LIST,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": answer.body})
+    except Exception as exc:  # noqa: BLE001 - whatever failed, the banner is answered
+        # Not the traceback: a database error's parameters (digests) would follow it.
+        log.error("a consent event failed: %s", type(exc).__name__)  # noqa: TRY400 - see above
+        if status_code == 500:  # nothing sent yet
+            body = b'{"detail":"the choice was not recorded; send it again"}'
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode("latin-1")),
+                        (b"cache-control", b"no-store"),
+                        *SECURITY_HEADER_LIST,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+    finally:
+        log_request("POST", EVENTS_PATH, status_code, started)
 
 
 @router.post(
@@ -575,15 +593,6 @@ async def record_event(request: Request) -> Response:
         status_code=answer.status,
         headers=answer.headers,
         media_type="application/json",
-    )
-
-
-@cache
-def _events_route() -> APIRoute:
-    return next(
-        r
-        for r in router.routes
-        if isinstance(r, APIRoute) and r.path == EVENTS_PATH and "POST" in (r.methods or ())
     )
 
 

@@ -23,6 +23,10 @@ SECURITY_HEADERS = {
 }
 
 
+#: The same, as a header list to add to a response that has none of them.
+SECURITY_HEADER_LIST: tuple[tuple[bytes, bytes], ...] = tuple(SECURITY_HEADERS.items())
+
+
 class SecurityHeaders:
     """Adds the security headers a response lacks, and logs one line per request.
 
@@ -53,14 +57,13 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "%s %s %d %.1fms",
-                    scope["method"],
-                    _route(scope),
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+            log_request(scope["method"], _route(scope), status, started)
+
+
+def log_request(method: str, route: str, status: int, started: float) -> None:
+    """The access log's line of one request (``started``: its ``time.perf_counter()``)."""
+    if log.isEnabledFor(logging.INFO):
+        log.info("%s %s %d %.1fms", method, route, status, (time.perf_counter() - started) * 1000)
 
 
 def _route(scope: MutableMapping[str, Any]) -> str:
