@@ -1,7 +1,8 @@
 """Consent events over HTTP into `ombud serve` on PostgreSQL, against a raw INSERT of the same rows.
 
-A real `ombud serve` (uvicorn, one process, the group-commit writer) runs on a
-scratch PostgreSQL database with the Almi register. The load generator in this
+A real `ombud serve` (uvicorn, the group-commit writer; ``--workers N``
+processes, one row per N) runs on a scratch PostgreSQL database with the Almi
+register. The load generator in this
 process keeps N keep-alive connections busy with banner choices as the banner
 sends them (the register version and text digest from /consent/banner.json, a
 random visitor id, accept all / reject all / mixed, a few with GPC, one
@@ -20,12 +21,13 @@ table of the same shape and indexes with psycopg: COPY in one transaction
 request per transaction costs without any of Ombud's work). The ratio is
 Ombud's best events/s over each.
 
-Then the kill step: the server is started again, loaded, and killed with
-SIGKILL mid-run; every receipt acknowledged with a 201 is remembered, the
-server is started once more, and the receipts are looked up: all of them must
-be there ("acknowledged N, stored N, lost 0"), and the audit chain must verify.
+Then the kill step: the server is started again (with the most processes),
+loaded, and every process of it killed with SIGKILL mid-run; every receipt
+acknowledged with a 201 is remembered, the server is started once more, and
+the receipts are looked up: all of them must be there ("acknowledged N,
+stored N, lost 0"), and the audit chain must verify.
 
-    .venv/bin/python bench/consent_ingest.py [--seconds 20] [--connections 16,64]
+    .venv/bin/python bench/consent_ingest.py [--seconds 20] [--connections 16,64] [--workers 1,2]
 
 The scratch database is created and dropped on the server at 127.0.0.1:5432.
 """
@@ -101,7 +103,8 @@ def free_port() -> int:
 class Server:
     """`ombud serve` in a subprocess, its output in a log file."""
 
-    def __init__(self, url: str, work: Path) -> None:
+    def __init__(self, url: str, work: Path, workers: int = 1) -> None:
+        self.workers = workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = work / f"serve-{self.port}.log"
@@ -120,7 +123,12 @@ class Server:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(OMBUD), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    *(str(OMBUD), "serve", "--host", "127.0.0.1", "--port", str(self.port)),
+                    *("--workers", str(self.workers)),
+                ],
+                # Its own process group: the kill step kills every process of it at once.
+                start_new_session=True,
                 env=self.env,
                 cwd=self.work,
                 stdout=log,
@@ -131,22 +139,38 @@ class Server:
             if self.process.poll() is not None:
                 sys.exit(f"ombud serve exited at start; see {self.log}")
             try:
-                if httpx2.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
+                healthy = httpx2.get(f"{self.base}/healthz", timeout=1).status_code == 200
             except httpx2.TransportError:
-                pass
+                healthy = False
+            # Every process listening: connections made before would all go to the first.
+            if healthy and self.listeners() >= self.workers:
+                return
             time.sleep(0.1)
         sys.exit(f"ombud serve did not answer /healthz in 30 s; see {self.log}")
 
+    def listeners(self) -> int:
+        """Sockets listening on the server's port (one per process, SO_REUSEPORT)."""
+        port = f":{self.port:04X} "
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        return sum(1 for line in lines if port in line and line.split()[3] == "0A")
+
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
+        """User + system CPU time of the server's processes (all of its group) so far."""
         assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone meanwhile
+            if int(fields[2]) == self.process.pid:  # the process group
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def kill(self) -> None:
+        """SIGKILL to every process of the server at once: a crash, not a shutdown."""
         assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
     def stop(self) -> None:
@@ -426,6 +450,7 @@ def stack() -> str:
 
 @dataclass
 class Point:
+    workers: int
     connections: int
     load: Load
     batches: int
@@ -453,7 +478,9 @@ def run_point(
     )
     shares = cpu.shares()
     after = batches(conninfo)
-    return Point(connections, load, after[0] - before[0], after[1] - before[1], shares)
+    return Point(
+        server.workers, connections, load, after[0] - before[0], after[1] - before[1], shares
+    )
 
 
 def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> None:
@@ -471,17 +498,19 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
         f"PostgreSQL          {pg['server_version']}, "
         f"synchronous_commit={pg['synchronous_commit']}, fsync={pg['fsync']}"
     )
-    print(f"ombud serve         one process, uvicorn on {stack()}")
-    server = Server(url, work)
-    server.start()
-    try:
-        banner = banner_of(server.base)
-        points = [
-            run_point(server, conninfo, banner, args, connections)
-            for connections in args.connections
-        ]
-    finally:
-        server.stop()
+    print(f"ombud serve         --workers {args.workers} (processes), uvicorn on {stack()}")
+    points: list[Point] = []
+    for workers in args.workers:
+        server = Server(url, work, workers)
+        server.start()
+        try:
+            banner = banner_of(server.base)
+            points.extend(
+                run_point(server, conninfo, banner, args, connections)
+                for connections in args.connections
+            )
+        finally:
+            server.stop()
     rows, copy_rate, many_rate = baselines(conninfo, args.sample)
 
     print(
@@ -490,19 +519,20 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
     )
     print()
     print(
-        "connections  choices/s  events/s   p50 ms   p99 ms  choices/batch  "
+        "processes  connections  choices/s  events/s   p50 ms   p99 ms  choices/batch  "
         "cores: server  PostgreSQL  load  others"
     )
     for p in points:
         print(
-            f"{p.connections:11d}  {p.load.posts / p.load.seconds:9.0f}  {p.rate:8.0f}  "
+            f"{p.workers:9d}  {p.connections:11d}  {p.load.posts / p.load.seconds:9.0f}  "
+            f"{p.rate:8.0f}  "
             f"{percentile(p.load.latencies, 0.5) * 1000:7.1f}  "
             f"{percentile(p.load.latencies, 0.99) * 1000:7.1f}  "
             f"{p.choices / max(p.batches, 1):13.1f}  {p.cpu['server']:13.2f}  "
             f"{p.cpu['PostgreSQL']:10.2f}  {p.cpu['load generator']:4.2f}  {p.cpu['others']:6.2f}"
         )
         if set(p.load.statuses) != {201}:
-            print(f"{'':11}  answers other than 201: {dict(sorted(p.load.statuses.items()))}")
+            print(f"{'':22}  answers other than 201: {dict(sorted(p.load.statuses.items()))}")
     print()
     best = max(points, key=lambda p: p.rate)
     print(f"raw COPY            {copy_rate:10.0f} rows/s ({rows} rows, one transaction)")
@@ -513,14 +543,14 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
     print(
         f"ratio               {best.rate / copy_rate:10.3f} of the raw COPY rate, "
         f"{best.rate / many_rate:.2f} of executemany per choice "
-        f"(best row: {best.connections} connections)"
+        f"(best row: {best.workers} process(es), {best.connections} connections)"
     )
     kill_step(url, conninfo, work, args)
 
 
 def kill_step(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> None:
     """Load, SIGKILL the server mid-run, restart it, and look for every acknowledged event."""
-    server = Server(url, work)
+    server = Server(url, work, max(args.workers))
     server.start()
     banner = banner_of(server.base)
     load = asyncio.run(
@@ -552,7 +582,8 @@ def kill_step(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> 
         engine.dispose()
     lost = len(load.acknowledged) - stored
     print(
-        f"kill step           SIGKILL after {args.kill_after:.0f} s of load "
+        f"kill step           SIGKILL to all {server.workers} process(es) after "
+        f"{args.kill_after:.0f} s of load "
         f"({load.refused} requests failed after it), restarted "
         f"({'serving' if answers else 'not serving'})"
     )
@@ -576,6 +607,12 @@ def main() -> None:
         type=lambda v: [int(c) for c in v.split(",")],
         default=[16, 64],
         help="comma-separated: one measured row per number of connections",
+    )
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(c) for c in v.split(",")],
+        default=[1, 2],
+        help="comma-separated: `ombud serve --workers N` for each N, every connection count",
     )
     parser.add_argument("--sample", type=int, default=5000, help="choices for executemany")
     parser.add_argument("--kill-after", type=float, default=4.0)

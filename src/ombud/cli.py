@@ -610,6 +610,13 @@ def consent_proof(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes (PostgreSQL only); one of them runs the background work.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app: the published notice, portal, API and console."""
     settings = _settings()
@@ -618,7 +625,7 @@ def serve(
             "OMBUD_SECRET_KEY is not set; export a long random value "
             "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
-    _serve(settings, host, port)
+    _serve(settings, host, port, workers=workers)
 
 
 @app.command()
@@ -676,10 +683,11 @@ def _demo_secret(directory: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+def _serve(settings: Settings, host: str, port: int, *, workers: int = 1) -> None:
     import uvicorn  # noqa: PLC0415 - the server is only needed by the commands that serve
 
     from ombud.web import create_app  # noqa: PLC0415 - FastAPI stays out of the other commands
+    from ombud.web.app import LOG_FORMAT  # noqa: PLC0415 - as above
 
     try:
         application = create_app(settings)
@@ -689,9 +697,21 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         raise typer.Exit(1) from None
     except (store.StoreError, SecretKeyError) as exc:
         _fail(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if workers > 1 and application.state.engine.dialect.name != "postgresql":
+        _fail(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time, so "
+            "more processes would only wait for each other; serve it with one process"
+        )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # Uvicorn's access log prints client addresses (personal data); ours does not.
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+        return
+    # Checked above in this process; each server process builds its own from the environment.
+    del application
+    from ombud.web.server import serve_processes  # noqa: PLC0415 - as above
+
+    raise typer.Exit(serve_processes(host, port, workers))
 
 
 def main() -> None:

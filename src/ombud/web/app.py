@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.datastructures import State
 from starlette.types import Receive, Scope, Send
 
 from ombud import __version__, store
@@ -39,6 +40,55 @@ from ombud.web.forms import SubmissionLimiter
 from ombud.web.headers import SecurityHeaders
 from ombud.web.registry import RegisterSource
 from ombud.worker import InlineWorker, runtime_from_settings
+from ombud.worker.inline import Periodic
+from ombud.worker.lead import RETRY_SECONDS, Leadership
+
+#: The server's log lines (``ombud serve``).
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+#: How often the lead looks for requests verified in another process (OMBUD_AUTO_RUN).
+PICK_UP_SECONDS = 10.0
+
+
+class Background:
+    """The app's background work, run in this process only while it leads: with several
+    server processes on one database, one does it (ombud.worker.lead); the others hand
+    nothing to a worker and try every RETRY_SECONDS to take over."""
+
+    def __init__(self, state: State, worker: InlineWorker) -> None:
+        self._state = state
+        self._worker = worker
+        self._lead = Leadership(state.engine)
+        self._follower: Periodic | None = None
+
+    def start(self) -> None:
+        self._state.worker = None
+        if self._lead.try_acquire():
+            self._run()
+        else:
+            self._follower = Periodic(RETRY_SECONDS, self._take_over, name="ombud-lead")
+            self._follower.start()
+
+    def stop(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+        self._worker.shutdown()
+        self._lead.release()
+
+    def _take_over(self) -> None:
+        if not self._lead.is_lead and self._lead.try_acquire():
+            self._run()
+
+    def _run(self) -> None:
+        settings: Settings = self._state.settings
+        worker = self._worker
+        self._state.worker = worker
+        worker.resume()
+        signup.start_webhooks(self._state)
+        if settings.auto_run:
+            worker.every(
+                PICK_UP_SECONDS, lambda: worker.pick_up(settings.auto_run), name="ombud-pick-up"
+            )
 
 
 class OmbudApp(FastAPI):
@@ -93,9 +143,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Consent choices are written in groups (docs/consent.md); closing drains the queue.
         consent_writer = app.state.consent_writer = ConsentWriter(engine)
-        if worker is not None:
-            worker.resume()
-            signup.start_webhooks(app.state)
+        background = Background(app.state, worker) if worker is not None else None
+        if background is not None:
+            background.start()
         # What startup built lives as long as the app: kept out of the collector's full
         # passes, which otherwise stop every request for up to 100 ms (bench/consent_ingest.py).
         gc.freeze()
@@ -107,8 +157,8 @@ def create_app(settings: Settings) -> FastAPI:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
         await asyncio.to_thread(consent_writer.close)
-        if worker is not None:
-            worker.shutdown()
+        if background is not None:
+            background.stop()
 
     app = OmbudApp(
         lifespan=lifespan,

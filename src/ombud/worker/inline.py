@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from sqlalchemy import Engine, select
@@ -52,6 +52,22 @@ class InlineWorker:
         with store.transaction(self._engine) as session:
             ids = session.scalars(
                 select(DataRequest.id).where(DataRequest.state == RequestState.RUNNING)
+            ).all()
+        for request_id in ids:
+            self.submit(request_id)
+        return len(ids)
+
+    def pick_up(self, types: Collection[str]) -> int:
+        """Queue every verified request of ``types`` (OMBUD_AUTO_RUN); returns how many.
+
+        The lead's round for requests verified in another server process, which
+        hands nothing to a worker of its own (ombud.worker.lead).
+        """
+        with store.transaction(self._engine) as session:
+            ids = session.scalars(
+                select(DataRequest.id).where(
+                    DataRequest.state == RequestState.VERIFIED, DataRequest.type.in_(list(types))
+                )
             ).all()
         for request_id in ids:
             self.submit(request_id)

@@ -1,0 +1,137 @@
+"""One process on a database runs the background work; the others take over when it ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from ombud import store
+from ombud.register import load
+from ombud.rights.intake import NewRequest, create_request, get_request
+from ombud.rights.models import Channel, RequestState
+from ombud.settings import Settings
+from ombud.store.crypto import Keys
+from ombud.web import app as web_app
+from ombud.web import create_app
+from ombud.worker.lead import Leadership
+
+ALMI = Path(__file__).resolve().parents[2] / "examples" / "almi" / "ombud.yaml"
+SECRET = "test-secret-key-of-enough-length"
+
+
+@pytest.mark.postgres
+def test_one_process_leads_per_database_and_schema(
+    postgres_schema_url: str, postgres_url: str
+) -> None:
+    engines = [store.make_engine(postgres_schema_url) for _ in range(2)]
+    other_schema = store.make_engine(postgres_url)
+    first, second = (Leadership(e) for e in engines)
+    try:
+        assert first.try_acquire()
+        assert first.try_acquire()  # leading already
+        assert not second.try_acquire()
+        assert not second.is_lead
+        # Another schema is another Ombud: it has a lead of its own.
+        elsewhere = Leadership(other_schema)
+        assert elsewhere.try_acquire()
+        elsewhere.release()
+        first.release()
+        assert not first.is_lead
+        assert second.try_acquire()
+        # The lock went with its connection: the pool kept none that holds it.
+        assert not first.try_acquire()
+    finally:
+        second.release()
+        for engine in (*engines, other_schema):
+            engine.dispose()
+
+
+def test_sqlite_has_one_process_which_leads(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'o.db'}")
+    assert Leadership(engine).is_lead
+    assert Leadership(engine).try_acquire()
+
+
+def _verified(url: str, kind: str) -> str:
+    engine = store.make_engine(url)
+    new = NewRequest(
+        type=kind,
+        identifiers=[("email", "anna.andersson@example.se")],
+        channel=Channel.HANDLER,
+        verified_note="called back on the number in the CRM",
+    )
+    try:
+        with store.transaction(engine) as session:
+            return create_request(
+                session,
+                new,
+                register=load(ALMI).register,
+                register_version="a" * 64,
+                keys=Keys.from_secret(SECRET),
+                actor="user:1",
+                now=dt.datetime.now(dt.UTC),
+            ).id
+    finally:
+        engine.dispose()
+
+
+def _state(url: str, request_id: str) -> RequestState:
+    engine = store.make_engine(url)
+    try:
+        with store.transaction(engine) as session:
+            return get_request(session, request_id).state
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_database_run_the_background_work_once(
+    postgres_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_app, "RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(web_app, "PICK_UP_SECONDS", 0.2)
+    store.upgrade(postgres_schema_url)
+    settings = Settings(
+        register_path=ALMI,
+        database_url=postgres_schema_url,
+        secret_key=SECRET,
+        mail_url=f"file:{tmp_path / 'outbox'}",
+        worker="inline",
+        auto_run=["access"],
+    )
+    lead, other = create_app(settings), create_app(settings)
+    with TestClient(lead):
+        with TestClient(other):
+            assert lead.state.worker is not None
+            # The other hands nothing to a worker: it would run requests beside the lead.
+            assert other.state.worker is None
+        # A request verified elsewhere is picked up by the lead: of an automatic type only.
+        access = _verified(postgres_schema_url, "access")
+        erasure = _verified(postgres_schema_url, "erasure")
+        deadline = time.monotonic() + 20
+        while _state(postgres_schema_url, access) == RequestState.VERIFIED:
+            assert time.monotonic() < deadline, "the lead did not pick the request up"
+            time.sleep(0.1)
+        assert _state(postgres_schema_url, erasure) == RequestState.VERIFIED
+
+    # When the lead is gone, a server that waited takes over within RETRY_SECONDS.
+    engine = store.make_engine(postgres_schema_url)
+    blocker = Leadership(engine)
+    assert blocker.try_acquire()
+    follower = create_app(settings)
+    try:
+        with TestClient(follower):
+            assert follower.state.worker is None
+            blocker.release()
+            deadline = time.monotonic() + 10
+            while follower.state.worker is None:
+                assert time.monotonic() < deadline, "nobody took over the background work"
+                time.sleep(0.05)
+    finally:
+        blocker.release()
+        engine.dispose()
