@@ -498,7 +498,10 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
         f"PostgreSQL          {pg['server_version']}, "
         f"synchronous_commit={pg['synchronous_commit']}, fsync={pg['fsync']}"
     )
-    print(f"ombud serve         --workers {args.workers} (processes), uvicorn on {stack()}")
+    print(
+        f"ombud serve         --workers {','.join(map(str, args.workers))} (a row per number "
+        f"of processes), uvicorn on {stack()}"
+    )
     points: list[Point] = []
     for workers in args.workers:
         server = Server(url, work, workers)

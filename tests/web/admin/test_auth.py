@@ -271,6 +271,31 @@ def test_login_goes_on_to_next_and_sets_a_safe_cookie(console: Console) -> None:
     assert console.client.get("/admin/probe/dpo").status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("next_path", "lang", "location"),
+    [
+        ("/admin/requests?state=open", "en", "/admin/requests?state=open&lang=en"),
+        ("/admin", "sv", "/admin?lang=sv"),
+        ("/admin?lang=sv", "en", "/admin?lang=sv"),  # the page asked for one already
+    ],
+)
+def test_login_keeps_the_language_of_the_login_form(
+    console: Console, next_path: str, lang: str, location: str
+) -> None:
+    console.add_user("dpo@example.org", D)
+    response = console.client.post(
+        f"/admin/login?lang={lang}",
+        data={
+            "email": "dpo@example.org",
+            "password": PASSWORD,
+            "login_token": console.login_token(),
+            "next": next_path,
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == location
+
+
 def test_the_cookie_is_secure_when_the_base_url_is_https(settings: Settings) -> None:
     app = create_app(settings.model_copy(update={"base_url": "https://ombud.example.org"}))
     with TestClient(app, base_url="https://ombud.example.org", follow_redirects=False) as client:

@@ -480,8 +480,9 @@ LABELS: dict[str, dict[str, str]] = {
         "role_dpo": "Dataskyddsombud",
         "role_admin": "Administratör",
         "roles_explained": "Läsare ser allt men ändrar inget. Handläggare bekräftar identitet, "
-        "kör ärenden och gör manuella uppgifter. Dataskyddsombud beslutar också om "
-        "invändningar, förlängningar och avslag. Administratörer hanterar dessutom användare "
+        "kör ärenden, rättar uppgifter och gör manuella uppgifter. Dataskyddsombud beslutar "
+        "också om invändningar, förlängningar och avslag och häver begränsningar. "
+        "Administratörer hanterar dessutom användare "
         "och API-nycklar.",
         "add_user_title": "Lägg till en användare",
         "add_user_password": "Lösenord (minst 12 tecken; lämna tomt så skapar Ombud ett)",
@@ -964,8 +965,8 @@ LABELS: dict[str, dict[str, str]] = {
         "role_dpo": "Data protection officer",
         "role_admin": "Administrator",
         "roles_explained": "Viewers see everything and change nothing. Case handlers confirm "
-        "identities, run requests and do manual tasks. Data protection officers also decide "
-        "objections, extensions and refusals. Administrators also manage users and API keys.",
+        "identities, run requests, rectify data and do manual tasks. Data protection officers "
+        "also decide objections, extensions and refusals and lift restrictions. Administrators also manage users and API keys.",
         "add_user_title": "Add a user",
         "add_user_password": "Password (at least 12 characters; leave empty and Ombud makes one)",
         "add_user_submit": "Add the user",

@@ -204,6 +204,9 @@ async def login(request: Request) -> Response:
             status_code=401,
         )
     assert outcome.token is not None
+    # The console keeps the language the user logged in with (it has no cookie for it).
+    if "lang" in request.query_params and "lang=" not in next_path:
+        next_path += f"{'&' if '?' in next_path else '?'}lang={lang}"
     response = RedirectResponse(f"{base_path(request)}{next_path}", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
