@@ -966,7 +966,8 @@ LABELS: dict[str, dict[str, str]] = {
         "role_admin": "Administrator",
         "roles_explained": "Viewers see everything and change nothing. Case handlers confirm "
         "identities, run requests, rectify data and do manual tasks. Data protection officers "
-        "also decide objections, extensions and refusals and lift restrictions. Administrators also manage users and API keys.",
+        "also decide objections, extensions and refusals and lift restrictions. "
+        "Administrators also manage users and API keys.",
         "add_user_title": "Add a user",
         "add_user_password": "Password (at least 12 characters; leave empty and Ombud makes one)",
         "add_user_submit": "Add the user",
