@@ -14,6 +14,7 @@ has one server process, which always leads.
 from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 __all__ = ["RETRY_SECONDS", "Leadership"]
 
@@ -21,7 +22,9 @@ __all__ = ["RETRY_SECONDS", "Leadership"]
 RETRY_SECONDS = 15.0
 
 # One lock per database and schema: hashtext() of a fixed name and the schema.
-_TRY = "SELECT pg_try_advisory_lock(hashtext('ombud lead ' || current_schema()))"
+_KEY = "hashtext('ombud lead ' || current_schema())"
+_TRY = f"SELECT pg_try_advisory_lock({_KEY})"
+_UNLOCK = f"SELECT pg_advisory_unlock({_KEY})"
 
 
 class Leadership:
@@ -53,9 +56,17 @@ class Leadership:
         return taken
 
     def release(self) -> None:
-        """Stop leading: the lock's connection is closed for good, which releases it."""
-        if self._connection is not None:
-            # Not back to the pool: a pooled connection would keep the lock.
-            self._connection.invalidate()
-            self._connection.close()
-            self._connection = None
+        """Stop leading: the lock is released and its connection closed for good."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            # Unlocked at once: closing alone releases it only when the server notices.
+            connection.exec_driver_sql(_UNLOCK)
+            connection.commit()
+        except SQLAlchemyError:
+            pass  # the connection is gone, and the lock with it
+        finally:
+            # Not back to the pool either way: a pooled connection would keep a lock.
+            connection.invalidate()
+            connection.close()
