@@ -14,6 +14,7 @@ from ombud import store
 from ombud.register import load
 from ombud.rights.intake import NewRequest, create_request, get_request
 from ombud.rights.models import Channel, RequestState
+from ombud.rights.states import move
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
 from ombud.web import app as web_app
@@ -57,25 +58,33 @@ def test_sqlite_has_one_process_which_leads(tmp_path: Path) -> None:
     assert Leadership(engine).try_acquire()
 
 
-def _verified(url: str, kind: str) -> str:
+def _verified(url: str, kind: str, *, by: str) -> str:
+    """A request verified ``by`` "handler" or through the portal ("email_link")."""
     engine = store.make_engine(url)
+    now = dt.datetime.now(dt.UTC)
     new = NewRequest(
         type=kind,
         identifiers=[("email", "anna.andersson@example.se")],
-        channel=Channel.HANDLER,
-        verified_note="called back on the number in the CRM",
+        channel=Channel.HANDLER if by == "handler" else Channel.PORTAL,
+        verified_note="called back on the number in the CRM" if by == "handler" else None,
     )
     try:
         with store.transaction(engine) as session:
-            return create_request(
+            request = create_request(
                 session,
                 new,
                 register=load(ALMI).register,
                 register_version="a" * 64,
                 keys=Keys.from_secret(SECRET),
                 actor="user:1",
-                now=dt.datetime.now(dt.UTC),
-            ).id
+                now=now,
+            )
+            if by != "handler":
+                # What the portal's verification does (rights.verification), in one step.
+                request.verification = by
+                request.verified_at = now
+                move(session, request, RequestState.VERIFIED, actor="subject", now=now)
+            return request.id
     finally:
         engine.dispose()
 
@@ -110,14 +119,19 @@ def test_two_servers_on_one_database_run_the_background_work_once(
             assert lead.state.worker is not None
             # The other hands nothing to a worker: it would run requests beside the lead.
             assert other.state.worker is None
-        # A request verified elsewhere is picked up by the lead: of an automatic type only.
-        access = _verified(postgres_schema_url, "access")
-        erasure = _verified(postgres_schema_url, "erasure")
+        # A request the portal verified elsewhere is picked up by the lead, if its type runs
+        # by itself (OMBUD_AUTO_RUN).
+        # A handler's verified request waits for the handler, as with one process.
+        access = _verified(postgres_schema_url, "access", by="email_link")
+        erasure = _verified(postgres_schema_url, "erasure", by="email_link")
+        handled = _verified(postgres_schema_url, "access", by="handler")
         deadline = time.monotonic() + 20
         while _state(postgres_schema_url, access) == RequestState.VERIFIED:
             assert time.monotonic() < deadline, "the lead did not pick the request up"
             time.sleep(0.1)
+        time.sleep(0.5)  # more rounds of the lead's pick-up
         assert _state(postgres_schema_url, erasure) == RequestState.VERIFIED
+        assert _state(postgres_schema_url, handled) == RequestState.VERIFIED
 
     # When the lead is gone, a server that waited takes over within RETRY_SECONDS.
     engine = store.make_engine(postgres_schema_url)

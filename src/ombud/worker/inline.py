@@ -58,15 +58,19 @@ class InlineWorker:
         return len(ids)
 
     def pick_up(self, types: Collection[str]) -> int:
-        """Queue every verified request of ``types`` (OMBUD_AUTO_RUN); returns how many.
+        """Queue every request of ``types`` (OMBUD_AUTO_RUN) that the person verified through
+        the portal or the API; returns how many.
 
         The lead's round for requests verified in another server process, which
-        hands nothing to a worker of its own (ombud.worker.lead).
+        hands nothing to a worker of its own (ombud.worker.lead). Requests a
+        handler verified wait for the handler, as they do in one process.
         """
         with store.transaction(self._engine) as session:
             ids = session.scalars(
                 select(DataRequest.id).where(
-                    DataRequest.state == RequestState.VERIFIED, DataRequest.type.in_(list(types))
+                    DataRequest.state == RequestState.VERIFIED,
+                    DataRequest.type.in_(list(types)),
+                    DataRequest.verification.is_distinct_from("handler"),
                 )
             ).all()
         for request_id in ids:
