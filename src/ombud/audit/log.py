@@ -15,7 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ombud.audit.errors import AuditChainError, AuditEntryError, PersonalDataInAuditError
@@ -27,6 +27,15 @@ MAX_LENGTH = 200
 
 _HEAD = cast(Table, AuditHead.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
+# The three statements of an append, built once (appends are on every hot path).
+_TAKE_SEQ = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.hash)
+)
+_INSERT_ENTRY = insert(_ENTRIES)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(hash=bindparam("head_hash"))
 
 
 class Head(NamedTuple):
@@ -93,12 +102,7 @@ def append(
         counts = _checked_counts(counts)
     # Taking the next seq locks the head row (PostgreSQL) or the database (SQLite)
     # until commit: a concurrent append waits here and then reads our entry as head.
-    taken = session.execute(
-        update(_HEAD)
-        .where(_HEAD.c.id == 1)
-        .values(seq=_HEAD.c.seq + 1)
-        .returning(_HEAD.c.seq, _HEAD.c.hash)
-    ).one_or_none()
+    taken = session.execute(_TAKE_SEQ).one_or_none()
     if taken is None:
         raise AuditChainError(_NO_HEAD)
     seq, prev_hash = taken
@@ -117,8 +121,8 @@ def append(
         "hash": entry_hash(prev_hash, canonical),
     }
     # A plain INSERT, not the ORM's unit of work: appends are on every hot path.
-    session.execute(insert(_ENTRIES).values(values))
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(hash=values["hash"]))
+    session.execute(_INSERT_ENTRY, values)
+    session.execute(_SET_HEAD_HASH, {"head_hash": values["hash"]})
     return AuditEntry(**values)
 
 
