@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, delete, select, text
+from sqlalchemy import Dialect, Table, bindparam, delete, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -87,6 +87,17 @@ BANNER_METHODS = frozenset({Method.BANNER, Method.BANNER_SETTINGS})
 
 _EVENTS = cast(Table, ConsentEvent.__table__)
 _STATE = cast(Table, ConsentStateRow.__table__)
+#: The state rows of some subjects and purposes; built once (every batch of the writer reads).
+_STATE_ROWS = select(
+    _STATE.c.subject_digest,
+    _STATE.c.purpose,
+    _STATE.c.state,
+    _STATE.c.updated_at,
+    _STATE.c.expires_at,
+).where(
+    _STATE.c.subject_digest.in_(bindparam("digests", expanding=True)),
+    _STATE.c.purpose.in_(bindparam("purposes", expanding=True)),
+)
 
 
 @dataclass(frozen=True)
@@ -598,14 +609,8 @@ def state_rows(
     if not digests or not purposes:
         return
     for chunk in _chunks(digests):
-        query = select(
-            _STATE.c.subject_digest,
-            _STATE.c.purpose,
-            _STATE.c.state,
-            _STATE.c.updated_at,
-            _STATE.c.expires_at,
-        ).where(_STATE.c.subject_digest.in_(chunk), _STATE.c.purpose.in_(sorted(purposes)))
-        for row in session.execute(query):
+        rows = session.execute(_STATE_ROWS, {"digests": chunk, "purposes": sorted(purposes)})
+        for row in rows:
             yield row.subject_digest, row.purpose, row.state, row.updated_at, row.expires_at
 
 
