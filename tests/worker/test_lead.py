@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from ombud import store
 from ombud.register import load
@@ -58,9 +58,8 @@ def test_sqlite_has_one_process_which_leads(tmp_path: Path) -> None:
     assert Leadership(engine).try_acquire()
 
 
-def _verified(url: str, kind: str, *, by: str) -> str:
+def _verified(engine: Engine, kind: str, *, by: str) -> str:
     """A request verified ``by`` "handler" or through the portal ("email_link")."""
-    engine = store.make_engine(url)
     now = dt.datetime.now(dt.UTC)
     new = NewRequest(
         type=kind,
@@ -68,34 +67,27 @@ def _verified(url: str, kind: str, *, by: str) -> str:
         channel=Channel.HANDLER if by == "handler" else Channel.PORTAL,
         verified_note="called back on the number in the CRM" if by == "handler" else None,
     )
-    try:
-        with store.transaction(engine) as session:
-            request = create_request(
-                session,
-                new,
-                register=load(ALMI).register,
-                register_version="a" * 64,
-                keys=Keys.from_secret(SECRET),
-                actor="user:1",
-                now=now,
-            )
-            if by != "handler":
-                # What the portal's verification does (rights.verification), in one step.
-                request.verification = by
-                request.verified_at = now
-                move(session, request, RequestState.VERIFIED, actor="subject", now=now)
-            return request.id
-    finally:
-        engine.dispose()
+    with store.transaction(engine) as session:
+        request = create_request(
+            session,
+            new,
+            register=load(ALMI).register,
+            register_version="a" * 64,
+            keys=Keys.from_secret(SECRET),
+            actor="user:1",
+            now=now,
+        )
+        if by != "handler":
+            # What the portal's verification does (rights.verification), in one step.
+            request.verification = by
+            request.verified_at = now
+            move(session, request, RequestState.VERIFIED, actor="subject", now=now)
+        return request.id
 
 
-def _state(url: str, request_id: str) -> RequestState:
-    engine = store.make_engine(url)
-    try:
-        with store.transaction(engine) as session:
-            return get_request(session, request_id).state
-    finally:
-        engine.dispose()
+def _state(engine: Engine, request_id: str) -> RequestState:
+    with store.transaction(engine) as session:
+        return get_request(session, request_id).state
 
 
 @pytest.mark.postgres
@@ -113,6 +105,7 @@ def test_two_servers_on_one_database_run_the_background_work_once(
         worker="inline",
         auto_run=["access"],
     )
+    engine = store.make_engine(postgres_schema_url)
     lead, other = create_app(settings), create_app(settings)
     with TestClient(lead):
         with TestClient(other):
@@ -122,19 +115,18 @@ def test_two_servers_on_one_database_run_the_background_work_once(
         # A request the portal verified elsewhere is picked up by the lead, if its type runs
         # by itself (OMBUD_AUTO_RUN).
         # A handler's verified request waits for the handler, as with one process.
-        access = _verified(postgres_schema_url, "access", by="email_link")
-        erasure = _verified(postgres_schema_url, "erasure", by="email_link")
-        handled = _verified(postgres_schema_url, "access", by="handler")
+        access = _verified(engine, "access", by="email_link")
+        erasure = _verified(engine, "erasure", by="email_link")
+        handled = _verified(engine, "access", by="handler")
         deadline = time.monotonic() + 20
-        while _state(postgres_schema_url, access) == RequestState.VERIFIED:
+        while _state(engine, access) == RequestState.VERIFIED:
             assert time.monotonic() < deadline, "the lead did not pick the request up"
             time.sleep(0.1)
         time.sleep(0.5)  # more rounds of the lead's pick-up
-        assert _state(postgres_schema_url, erasure) == RequestState.VERIFIED
-        assert _state(postgres_schema_url, handled) == RequestState.VERIFIED
+        assert _state(engine, erasure) == RequestState.VERIFIED
+        assert _state(engine, handled) == RequestState.VERIFIED
 
     # When the lead is gone, a server that waited takes over within RETRY_SECONDS.
-    engine = store.make_engine(postgres_schema_url)
     blocker = Leadership(engine)
     assert blocker.try_acquire()
     follower = create_app(settings)

@@ -524,42 +524,35 @@ async def serve_event(scope: AsgiScope, receive: Receive, send: Send) -> None:
             status_code = 499  # nobody to answer; nothing was stored (the body never came whole)
             return
         status_code = answer.status
-        await send(
-            {
-                "type": "http.response.start",
-                "status": answer.status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(answer.body)).encode("latin-1")),
-                    *(
-                        (k.lower().encode("latin-1"), v.encode("latin-1"))
-                        for k, v in answer.headers.items()
-                    ),
-                    *SECURITY_HEADER_LIST,
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": answer.body})
+        await _send_answer(send, answer)
     except Exception as exc:  # noqa: BLE001 - whatever failed, the banner is answered
         # Not the traceback: a database error's parameters (digests) would follow it.
         log.error("a consent event failed: %s", type(exc).__name__)  # noqa: TRY400 - see above
-        if status_code == 500:  # nothing sent yet
-            body = b'{"detail":"the choice was not recorded; send it again"}'
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode("latin-1")),
-                        (b"cache-control", b"no-store"),
-                        *SECURITY_HEADER_LIST,
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+        if status_code == 500:  # nothing was sent yet
+            detail = {"detail": "the choice was not recorded; send it again"}
+            await _send_answer(send, _answer(500, detail, {}))
     finally:
         log_request("POST", EVENTS_PATH, status_code, started)
+
+
+async def _send_answer(send: Send, answer: Answer) -> None:
+    """``answer`` as an ASGI response, with the security headers the middleware would add."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": answer.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(answer.body)).encode("latin-1")),
+                *(
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in answer.headers.items()
+                ),
+                *SECURITY_HEADER_LIST,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 @router.post(
