@@ -3,8 +3,9 @@
 A choice is written set-based in the caller's transaction: one INSERT of all
 its events, one upsert of the derived ``consent_state`` rows (ON CONFLICT on
 both SQLite and PostgreSQL) and one audit entry (``consent.recorded``, object
-``choice:<choice_id>``, counts per event type). Reading the subject's current
-state first (one SELECT) decides ``refused`` or ``withdrawn``.
+``choice:<choice_id>``, counts per event type); on PostgreSQL the three are one
+statement. Reading the subject's current state first (one SELECT) decides
+``refused`` or ``withdrawn``.
 
 Many choices can be written together (:func:`record_batch`, what the group
 commit of :mod:`ombud.consent.writer` uses): :func:`prepare_choice` checks
@@ -43,6 +44,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ombud import audit
+from ombud.audit import log as audit_log
 from ombud.consent.errors import InvalidChoiceError
 from ombud.consent.models import (
     ConsentEvent,
@@ -397,16 +399,8 @@ def record_choice(
         raise InvalidChoiceError("give the text shown, or its digest", field="text_digest")
     if text is not None:
         store_text(session, text, register_version=register_version, language=language, now=now)
-    (choice,), counts = _write_choices(session, [pending])
-    if gpc:
-        counts["gpc"] = 1
-    # Last: the audit append locks the chain head until commit.
-    audit.append(
-        session,
-        actor=actor,
-        action="consent.recorded",
-        object_id=f"choice:{choice.choice_id}",
-        counts=counts,
+    (choice,) = _write_choices(
+        session, [pending], actor=actor, object_id=f"choice:{pending.choice_id}"
     )
     return choice
 
@@ -421,31 +415,33 @@ def record_batch(
     state, and sees the earlier one: "no" after a "yes" in the same batch is
     ``withdrawn``) and one audit entry (``consent.recorded``, object
     ``batch:<uuid>``, counts per event type plus ``choices`` and, when some
-    came with a GPC signal, ``gpc``).
+    came with a GPC signal, ``gpc``). On PostgreSQL everything written is one
+    statement, so a batch is atomic even on a connection in autocommit.
     """
     if not pending:
         return []
-    choices, counts = _write_choices(session, pending)
-    counts["choices"] = len(choices)
-    gpc = sum(1 for p in pending if p.gpc)
-    if gpc:
-        counts["gpc"] = gpc
-    audit.append(
+    return _write_choices(
         session,
+        pending,
         actor=actor,
-        action="consent.recorded",
         object_id=f"batch:{_new_object_id('batch')}",
-        counts=counts,
+        count_choices=True,
     )
-    return choices
 
 
 def _write_choices(
-    session: Session, pending: Sequence[PendingChoice]
-) -> tuple[list[Choice], dict[str, int]]:
-    """Write the events and state rows of ``pending``: three statements whatever the size.
+    session: Session,
+    pending: Sequence[PendingChoice],
+    *,
+    actor: str,
+    object_id: str,
+    count_choices: bool = False,
+) -> list[Choice]:
+    """Write the events, state rows and audit entry (``consent.recorded``) of ``pending``:
+    a SELECT and one statement on PostgreSQL whatever the size; return the choices.
 
-    Returns the choices and the number of events per type.
+    The entry counts the events per type, the choices with a GPC signal (``gpc``,
+    when some) and, with ``count_choices``, the choices.
     """
     known: dict[tuple[str, str], tuple[str, dt.datetime | None]] = {
         (subject, purpose): (state, expires_at)
@@ -507,8 +503,16 @@ def _write_choices(
             counts[kind_of_event.value] = counts.get(kind_of_event.value, 0) + 1
             recorded.append(RecordedEvent(purpose, kind_of_event, event_id))
         choices.append(Choice(choice.choice_id, choice.subject_digest, tuple(recorded), choice.gpc))
-    _write(session, events, list(states.values()))
-    return choices, counts
+    if count_choices:
+        counts["choices"] = len(choices)
+    gpc = sum(1 for p in pending if p.gpc)
+    if gpc:
+        counts["gpc"] = gpc
+    entry = audit_log.prepare_entry(
+        actor=actor, action="consent.recorded", object_id=object_id, counts=counts
+    )
+    _write(session, events, list(states.values()), entry)
+    return choices
 
 
 #: What a new state row changes in the one it replaces.
@@ -526,25 +530,30 @@ def _from_json(table: Table, parameter: str) -> str:
 
 
 def _statement(dialect: Dialect) -> Any:
-    """The write of a batch: the events' INSERT and the state rows' upsert.
+    """The write of a batch: the events' INSERT, the state rows' upsert (and on
+    PostgreSQL the audit append).
 
-    PostgreSQL: one statement (the INSERT in a WITH), whatever the number of
-    rows. Each table's rows travel as one JSON text that the server turns back
-    into rows (``json_populate_recordset``): the SQL never changes, and the
-    client encodes a batch with one ``json.dumps`` where array parameters cost
-    a Python call per value (a fifth of the server's CPU under load, measured
-    by bench/consent_ingest.py). SQLite: the upsert alone, run as executemany
-    after the events' (in-process, so that costs no round trips).
+    PostgreSQL: one statement, whatever the number of rows, so the batch is
+    atomic by itself (the writer runs it in autocommit: one round trip). Each
+    table's rows travel as one JSON text that the server turns back into rows
+    (``json_populate_recordset``): the SQL never changes, and the client encodes
+    a batch with one ``json.dumps`` where array parameters cost a Python call per
+    value (a fifth of the server's CPU under load, measured by
+    bench/consent_ingest.py). The state rows are locked before the audit head, as
+    in every other transaction that writes consent. SQLite: the upsert alone, run
+    as executemany after the events' (in-process, so that costs no round trips).
     """
     found = _statements.get(dialect.name)
     if found is not None:
         return found
     if dialect.name == "postgresql":
         statement: Any = text(
-            f"WITH written AS ({_from_json(_EVENTS, 'events')}) "
-            f"{_from_json(_STATE, 'states')} "
+            f"WITH written AS ({_from_json(_EVENTS, 'events')} RETURNING 1), "
+            f"upserted AS ({_from_json(_STATE, 'states')} "
             "ON CONFLICT (subject_digest, purpose) DO UPDATE SET "
             + ", ".join(f"{name} = excluded.{name}" for name in _UPSERTED)
+            + " RETURNING 1), "
+            + audit_log.postgresql_append(after=("written", "upserted"))
         )
     else:
         statement = sqlite_insert(_STATE)
@@ -562,11 +571,15 @@ def _json_value(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a consent column's type")
 
 
-def _write(session: Session, events: list[dict[str, Any]], states: list[dict[str, Any]]) -> None:
-    """Insert ``events`` and upsert their ``states`` (each state row at most once): one
-    statement on PostgreSQL, one executemany per table on SQLite."""
-    if not events:
-        return
+def _write(
+    session: Session,
+    events: list[dict[str, Any]],
+    states: list[dict[str, Any]],
+    entry: audit_log.PreparedEntry,
+) -> None:
+    """Insert ``events``, upsert their ``states`` (each state row at most once) and append
+    ``entry``: one statement on PostgreSQL; on SQLite an executemany per table and
+    :func:`ombud.audit.append`."""
     dialect = session.get_bind().dialect
     statement = _statement(dialect)
     if dialect.name == "postgresql":
@@ -575,11 +588,20 @@ def _write(session: Session, events: list[dict[str, Any]], states: list[dict[str
             {
                 "events": json.dumps(events, default=_json_value, separators=(",", ":")),
                 "states": json.dumps(states, default=_json_value, separators=(",", ":")),
+                **entry.parameters(),
             },
-        )
-    else:
+        ).one()
+        return
+    if events:
         session.execute(sqlite_insert(_EVENTS), events)
         session.execute(statement, states)
+    audit.append(
+        session,
+        actor=entry.actor,
+        action=entry.action,
+        object_id=entry.object_id,
+        counts=entry.counts,
+    )
 
 
 def _chunks(values: Set[str]) -> Iterator[list[str]]:
@@ -692,14 +714,13 @@ def record_expired(
                 "expires_at": None,
             }
         )
-    _write(session, events, states)
-    audit.append(
-        session,
+    entry = audit_log.prepare_entry(
         actor=actor,
         action="consent.expired",
         object_id=f"choice:{choice_id}",
         counts={"expired": len(events)},
     )
+    _write(session, events, states, entry)
     return len(events)
 
 

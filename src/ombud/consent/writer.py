@@ -163,6 +163,10 @@ class ConsentWriter:
             # One connection kept between batches: no pool checkout (and ping) per batch.
             if self._connection is None:
                 self._connection = self._engine.connect()
+                if self._connection.dialect.name == "postgresql":
+                    # There a batch is a SELECT and one statement that writes everything
+                    # (record_batch): atomic by itself, so no BEGIN and COMMIT round trips.
+                    self._connection.execution_options(isolation_level="AUTOCOMMIT")
             with Session(bind=self._connection) as session, session.begin():
                 outcomes: Sequence[_Outcome] = record_batch(
                     session, [item.pending for item in batch], actor=self._actor
