@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 import ombud.audit
 from ombud.audit import (
@@ -25,7 +26,8 @@ from ombud.audit import (
     head,
     verify,
 )
-from ombud.store import transaction
+from ombud.audit.log import postgresql_append, prepare_entry
+from ombud.store import make_engine, transaction, upgrade
 
 
 def entries(engine: Engine) -> list[AuditEntry]:
@@ -66,6 +68,60 @@ def test_the_hash_is_sha256_of_prev_hash_and_canonical_json(engine: Engine) -> N
         )
         assert entry.time.utcoffset() == dt.timedelta(0)
         assert entry.hash == hashlib.sha256((entry.prev_hash + canonical).encode()).hexdigest()
+
+
+ODD_FIELDS = [
+    pytest.param({"actor": "user:42", "action": "x.done"}, id="no-object-no-counts"),
+    pytest.param(
+        {
+            "actor": 'cli "quoted" \\ back',
+            "action": "granskad \N{SNOWMAN} \N{GRINNING FACE}",
+            "object_id": "case:\u00e5\u00e4\u00f6\t1",
+        },
+        id="quotes-backslash-non-ascii-tab",
+    ),
+    pytest.param(
+        {"actor": "system", "action": "x.done", "counts": {"seq": 0, "time": 2, "\u00e5": 1}},
+        id="counts-named-like-fields",
+    ),
+]
+
+
+@pytest.mark.parametrize("fields", ODD_FIELDS)
+def test_the_entry_returned_is_the_entry_stored_and_verifies(
+    engine: Engine, fields: dict[str, object]
+) -> None:
+    # On PostgreSQL the server computes the hash; the Python verifier must agree.
+    with transaction(engine) as session:
+        first = append(session, **fields)  # type: ignore[arg-type]
+        second = append(session, **fields)  # type: ignore[arg-type]
+    stored = entries(engine)
+    for returned, row in zip([first, second], stored, strict=True):
+        assert (returned.seq, returned.prev_hash, returned.hash) == (
+            row.seq,
+            row.prev_hash,
+            row.hash,
+        )
+        assert (returned.actor, returned.action, returned.object_id, returned.counts) == (
+            row.actor,
+            row.action,
+            row.object_id,
+            row.counts,
+        )
+        assert returned.time.astimezone(dt.UTC) == row.time.replace(
+            tzinfo=row.time.tzinfo or dt.UTC
+        ).astimezone(dt.UTC)
+        canonical = canonical_entry(
+            seq=row.seq,
+            time=row.time.replace(tzinfo=row.time.tzinfo or dt.UTC),
+            actor=row.actor,
+            action=row.action,
+            object_id=row.object_id,
+            counts=row.counts,
+        )
+        assert row.hash == entry_hash(row.prev_hash, canonical)
+    with transaction(engine) as session:
+        assert verify(session).ok
 
 
 def test_the_example_in_the_docs_is_what_ombud_computes() -> None:
@@ -110,9 +166,72 @@ def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:
     chain = entries(engine)
     assert [e.seq for e in chain] == list(range(1, 401))
     assert len({e.prev_hash for e in chain}) == 400
+    # The time is taken once the head is locked.
+    assert [e.time for e in chain] == sorted(e.time for e in chain)
     with transaction(engine) as session:
         result = verify(session)
     assert (result.ok, result.checked) == (True, 400)
+
+
+@pytest.mark.postgres
+def test_a_statement_that_writes_and_appends_locks_its_rows_before_the_head(
+    postgres_schema_url: str,
+) -> None:
+    # Every transaction locks what it changes, then the head (the append comes last),
+    # so the one-statement form must too, or two such transactions could deadlock.
+    upgrade(postgres_schema_url)
+    engine = make_engine(postgres_schema_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE scratch (id int PRIMARY KEY, n int)"))
+        connection.execute(text("INSERT INTO scratch VALUES (1, 0)"))
+    write_and_append = text(
+        "WITH bumped AS (UPDATE scratch SET n = n + 1 WHERE id = 1 RETURNING 1), "
+        + postgresql_append(after=("bumped",))
+    )
+    entry = prepare_entry(actor="system", action="x.bumped", object_id=None, counts={"rows": 1})
+
+    def write_then_append() -> None:
+        with transaction(engine) as session:
+            session.execute(write_and_append, entry.parameters()).one()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        holder = engine.connect()
+        try:
+            holder.begin()
+            holder.execute(text("UPDATE scratch SET n = 10 WHERE id = 1"))  # holds the row
+            blocked = pool.submit(write_then_append)
+            wait_for_lock_wait(engine, "WITH bumped%")
+            # It waits for the row without holding the head: another append goes through.
+            with transaction(engine) as session:
+                session.execute(text("SET LOCAL lock_timeout = '2s'"))
+                append(session, actor="system", action="x.other")
+            holder.commit()
+        finally:
+            holder.close()  # rolls back what is left: the thread is never stuck
+        blocked.result(timeout=10)
+    chain = entries(engine)
+    assert [(e.seq, e.action) for e in chain] == [(1, "x.other"), (2, "x.bumped")]
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT n FROM scratch")) == 11
+    with transaction(engine) as session:
+        assert verify(session).ok
+    engine.dispose()
+
+
+def wait_for_lock_wait(engine: Engine, query: str) -> None:
+    """Return once a statement like ``query`` waits for a lock (fail after 10 s)."""
+    deadline = time.monotonic() + 10
+    # Autocommit: a transaction would keep its first snapshot of pg_stat_activity.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        while not watcher.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND query LIKE :query"
+            ),
+            {"query": query},
+        ):
+            assert time.monotonic() < deadline, f"no statement like {query!r} waited for a lock"
+            time.sleep(0.02)
 
 
 PERSONAL_DATA = [

@@ -200,14 +200,16 @@ def postgresql_append(after: Sequence[str] = ()) -> str:
             raise ValueError(f"not CTE names: {after!r}")
         # Names checked above, from Ombud's own statements; no value is ever in the SQL.
         written = " + ".join(f"(SELECT count(*) FROM {name})" for name in after)  # noqa: S608
-        wait = f" CROSS JOIN (SELECT {written} AS n) AS audit_after"
-    # FOR UPDATE OF sits above the join: nothing is locked before ``after`` has run.
+        wait = f" AND {written} >= 0"
+    # A condition of the scan that FOR UPDATE locks: the CTEs in ``after`` run to the
+    # end before the head is locked. (An unused column would never be evaluated, and
+    # the CTEs would run last, after the head was locked: found by a test.)
     # The time is taken once the head is locked, so times increase with seq.
     # A missing head leaves seq NULL, which the INSERT refuses: the whole statement fails.
     return f"""
 audit_prev AS (
-    SELECT h.seq + 1 AS seq, h.hash AS prev_hash
-    FROM audit_head AS h{wait} WHERE h.id = 1 FOR UPDATE OF h
+    SELECT seq + 1 AS seq, hash AS prev_hash
+    FROM audit_head WHERE id = 1{wait} FOR UPDATE
 ),
 audit_new AS MATERIALIZED (
     SELECT p.seq, p.prev_hash, clock_timestamp() AS time
