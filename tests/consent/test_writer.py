@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from consent_ledger import Ledger, visitor
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from ombud import audit, store
 from ombud.consent import ConsentEvent, ConsentStateRow, EventType
@@ -134,6 +134,48 @@ def test_concurrent_choices_share_a_transaction_and_an_audit_entry(ledger: Ledge
     assert entry.object_id.startswith("batch:")
     assert entry.counts == {"choices": 40, "given": 40, "refused": 40}
     assert count(ledger.engine, ConsentStateRow) == 80
+    assert chain_intact(ledger.engine)
+
+
+def test_a_batch_is_two_statements_in_autocommit_on_postgresql(
+    ledger: Ledger,
+) -> None:
+    # The writer's throughput rests on this: the state lookup, then one statement
+    # that writes events, state rows and the audit entry, with no BEGIN or COMMIT.
+    executed: list[tuple[str, bool]] = []
+
+    def seen(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi = connection.connection.driver_connection
+        autocommit = getattr(dbapi, "autocommit", None)
+        executed.append((statement.split(None, 1)[0].upper(), bool(autocommit)))
+
+    writer = ConsentWriter(ledger.engine, max_wait=0.5)
+    choices = [pending(ledger, visitor(), BOTH) for _ in range(20)]
+
+    async def record_all() -> list[Any]:
+        return list(await asyncio.gather(*(writer.record(c) for c in choices)))
+
+    event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        asyncio.run(record_all())
+    finally:
+        writer.close()
+        event.remove(ledger.engine, "before_cursor_execute", seen)
+    assert len(batches(ledger.engine)) == 1
+    if ledger.engine.dialect.name == "postgresql":
+        assert executed == [("SELECT", True), ("WITH", True)]
+    else:
+        # SQLite: a transaction of the lookup, two executemany and the append's three.
+        assert [kind for kind, _ in executed] == [
+            "BEGIN",
+            "SELECT",
+            "INSERT",
+            "INSERT",
+            "UPDATE",
+            "INSERT",
+            "UPDATE",
+        ]
+    assert count(ledger.engine, ConsentEvent) == 40
     assert chain_intact(ledger.engine)
 
 
