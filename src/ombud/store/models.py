@@ -151,6 +151,7 @@ def all_tables() -> MetaData:
     import ombud.consent.models  # noqa: PLC0415 - registering its tables is the point
     import ombud.rights.models  # noqa: PLC0415 - registering its tables is the point
     import ombud.store.apikeys  # noqa: PLC0415 - registering its tables is the point
+    import ombud.store.limits  # noqa: PLC0415 - registering its tables is the point
     import ombud.store.users  # noqa: F401, PLC0415 - registering its tables is the point
 
     return Base.metadata

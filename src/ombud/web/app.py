@@ -17,6 +17,7 @@ from ombud.consent.writer import ConsentWriter
 from ombud.mail import transport_from_settings
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
+from ombud.store.limits import SubmissionLimit
 from ombud.web import (
     admin,
     answers,
@@ -173,7 +174,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.keys = keys
     app.state.mail = mail
     app.state.worker = worker
-    app.state.request_limiter = SubmissionLimiter()
+    # Requests from the portal and the API count together; so do sign-ups and manage links.
+    app.state.request_limiter = SubmissionLimiter(engine, keys, SubmissionLimit("requests"))
     app.include_router(privacy.router)
     app.include_router(gate.router)
     app.include_router(portal.router)
@@ -181,7 +183,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(answers.router)
     app.include_router(consent_api.router)
     app.include_router(banner.router)
-    app.state.signup_limiter = SubmissionLimiter()
+    app.state.signup_limiter = SubmissionLimiter(engine, keys, SubmissionLimit("signups"))
     app.include_router(signup.router)
     app.include_router(consent_page.router)
     # The console's pages (docs/console.md); logging in is ombud.web.admin.login.

@@ -375,23 +375,21 @@ async def ask_for_link(request: Request, lang: LangQuery = None) -> Response:
         return await run_in_threadpool(
             _page, request, chosen, cookie=cookie, error=t["su_err_token"], status=400
         )
-    client = client_address(request)
-    wait = limiter(state).retry_after(client)
-    if wait:
-        return too_many(request, chosen, wait)
+    admission = await limiter(state).admit(client_address(request))
+    if admission.wait:
+        return too_many(request, chosen, admission.wait)
     email = first(posted, "email").strip()
     try:
         signup.normalised_email(email)
     except signup.InvalidEmailError:
+        await limiter(state).give_back(admission)
         return await run_in_threadpool(
             _page, request, chosen, cookie=cookie, error=t["su_err_email"], status=400
         )
     try:
         await run_in_threadpool(_mail_link, state, register, email, chosen)
     except _MailNotSentError:
-        limiter(state).record(client)
         return problem(request, chosen, "su_mail_failed_title", "su_mail_failed", 503)
-    limiter(state).record(client)
     page = render_page(
         "consent_sent.html.j2",
         lang=chosen,

@@ -10,25 +10,27 @@ so what they need is protection from other sites and from floods, not logins:
   post comes from a form this server rendered recently; :func:`same_origin`
   adds the browser's own word (the ``Origin`` header) that it was sent from
   this site.
-- :class:`SubmissionLimiter` counts accepted submissions per client address
-  in memory. The address is kept only as a keyed hash, only in memory, only
-  for the window, and is never logged.
+- :class:`SubmissionLimiter` counts submissions per client address in the
+  database, for every server process (:mod:`ombud.store.limits`). The address
+  is kept only as a keyed hash, only for the window, and is never logged.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
-import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import Request
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
+from ombud.store import transaction
 from ombud.store.crypto import Keys
+from ombud.store.limits import Admission, SubmissionLimit, give_back, take
 
 #: Form bodies larger than this are refused. The largest legitimate form is the details
 #: text: 10,000 characters of up to 4 UTF-8 bytes, each percent-encoded as 3 (120,000).
@@ -137,71 +139,40 @@ def _origin(url: str) -> str:
 
 
 class SubmissionLimiter:
-    """At most ``limit`` accepted submissions per client address in ``window`` seconds.
+    """At most ``limit.limit`` submissions per client address in ``limit.window``,
+    counted in the database for every server process (:mod:`ombud.store.limits`).
 
-    Counts live in this process's memory only; with several server processes
-    each counts on its own, which still bounds a flood. An address is held as
-    an HMAC under a random key made at start, so not even memory keeps it in
-    the clear, and it is forgotten when its window passes.
+    :meth:`admit` before handling a submission (it counts it at once, so a burst
+    cannot slip through), :meth:`give_back` when it was then refused for its
+    content. Both run on the thread pool.
     """
-
-    #: Beyond this many addresses tracked at once, the stalest are dropped.
-    MAX_CLIENTS = 100_000
 
     def __init__(
         self,
+        engine: Engine,
+        keys: Keys,
+        limit: SubmissionLimit,
         *,
-        limit: int = 5,
-        window: float = 600.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.limit = limit
-        self.window = window
+        self._engine = engine
+        self._keys = keys
         self._clock = clock
-        self._key = secrets.token_bytes(32)
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def retry_after(self, client: str | None) -> int:
-        """0 when ``client`` may submit now, else the seconds until it may."""
-        with self._lock:
-            hits = self._current(self._client_key(client))
-            if hits is None or len(hits) < self.limit:
-                return 0
-            return max(1, int(hits[0] + self.window - self._clock()) + 1)
+    async def admit(self, client: str | None) -> Admission:
+        """Count a submission of ``client`` now; ``wait`` > 0 (seconds) means refuse it."""
+        return await run_in_threadpool(self._take, client)
 
-    def record(self, client: str | None) -> None:
-        """Count one accepted submission of ``client``."""
-        key = self._client_key(client)
-        with self._lock:
-            hits = self._current(key)
-            if hits is None:
-                if len(self._hits) >= self.MAX_CLIENTS:
-                    self._prune()
-                hits = self._hits[key] = deque()
-            hits.append(self._clock())
+    async def give_back(self, admission: Admission | None) -> None:
+        """Uncount an admitted submission that was not handled (its content was refused)."""
+        if admission is not None and admission.hit is not None:
+            await run_in_threadpool(self._give_back, admission)
 
-    def _client_key(self, client: str | None) -> str:
-        return hmac.new(self._key, (client or "").encode(), hashlib.sha256).hexdigest()
+    def _take(self, client: str | None) -> Admission:
+        with transaction(self._engine) as session:
+            return take(session, self._keys, self.limit, client, now=self._clock())
 
-    def _current(self, key: str) -> deque[float] | None:
-        hits = self._hits.get(key)
-        if hits is None:
-            return None
-        horizon = self._clock() - self.window
-        while hits and hits[0] <= horizon:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]
-            return None
-        return hits
-
-    def _prune(self) -> None:
-        horizon = self._clock() - self.window
-        for key in [k for k, hits in self._hits.items() if hits[-1] <= horizon]:
-            del self._hits[key]
-        if len(self._hits) >= self.MAX_CLIENTS:
-            # Still full of live clients: forget the half seen least recently.
-            stalest = sorted(self._hits, key=lambda k: self._hits[k][-1])
-            for key in stalest[: len(stalest) // 2]:
-                del self._hits[key]
+    def _give_back(self, admission: Admission) -> None:
+        with transaction(self._engine) as session:
+            give_back(session, admission)

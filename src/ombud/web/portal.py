@@ -211,6 +211,7 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
     except FormError:
         form = None
     values = _values(form or {}, chosen)
+    admission = None
     if form is None:
         errors = [FieldError("form", "request-form", t["rq_err_unreadable"])]
     elif not (
@@ -219,11 +220,13 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
     ):
         errors = [FieldError("form", "request-form", t["rq_err_token"])]
     else:
-        wait = limiter.retry_after(client)
-        if wait:
-            return _too_many(request, chosen, wait)
+        admission = await limiter.admit(client)
+        if admission.wait:
+            return _too_many(request, chosen, admission.wait)
         errors = _check(register, values, t, today=swedish_date(now))
     if errors:
+        # A form refused for what it says does not count against the limit.
+        await limiter.give_back(admission)
         return _form_page(request, served, chosen, values=values, errors=errors, status=400)
     new = NewRequest(
         type=values.type,
@@ -236,12 +239,11 @@ async def submit_request(request: Request, lang: LangQuery = None) -> Response:
     try:
         created = await run_in_threadpool(receive, state, served, new, actor=SUBJECT, now=now)
     except InvalidRequestError as exc:
+        await limiter.give_back(admission)
         error = FieldError("form", "request-form", t["rq_err_form"].format(message=exc))
         return _form_page(request, served, chosen, values=values, errors=[error], status=400)
     except MailNotSentError:
-        limiter.record(client)
         return _problem(request, chosen, "rq_mail_failed_title", "rq_mail_failed", 503)
-    limiter.record(client)
     return _sent_page(request, created.id, chosen, [])
 
 

@@ -155,15 +155,14 @@ async def create(
         )
     state: State = request.app.state
     limiter: SubmissionLimiter = state.request_limiter
-    client = client_address(request)
-    if key is None:
-        wait = limiter.retry_after(client)
-        if wait:
-            return JSONResponse(
-                {"detail": f"too many requests from this address; try again in {wait} seconds"},
-                status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
-            )
+    # An integrator's key is not limited; the public's posts are, per address.
+    admission = None if key is not None else await limiter.admit(client_address(request))
+    if admission is not None and (wait := admission.wait):
+        return JSONResponse(
+            {"detail": f"too many requests from this address; try again in {wait} seconds"},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(wait)},
+        )
     new = NewRequest(
         type=body.type.value,
         identifiers=list(identifiers.items()),
@@ -185,17 +184,14 @@ async def create(
             now=dt.datetime.now(dt.UTC),
         )
     except InvalidRequestError as exc:
+        await limiter.give_back(admission)
         return _unprocessable(["body"], str(exc), "invalid_request")
     except MailNotSentError:
-        if key is None:
-            limiter.record(client)
         return JSONResponse(
             {"detail": "the verification mail could not be sent just now; try again later"},
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "300"},
         )
-    if key is None:
-        limiter.record(client)
     after_verified(state, created)
     accepted = RequestAccepted(
         id=created.id,

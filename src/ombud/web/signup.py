@@ -33,6 +33,7 @@ from ombud.mail import MailDeliveryError, MailError, MailTransport
 from ombud.register.model import Register
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
+from ombud.store.limits import SubmissionLimit
 from ombud.web.forms import (
     Form,
     FormError,
@@ -91,7 +92,9 @@ def limiter(state: State) -> SubmissionLimiter:
     """The sign-up limit: ``app.state.signup_limiter``, made on first use if the app has none."""
     found: SubmissionLimiter | None = getattr(state, "signup_limiter", None)
     if found is None:
-        found = state.signup_limiter = SubmissionLimiter()
+        found = state.signup_limiter = SubmissionLimiter(
+            state.engine, state.keys, SubmissionLimit("signups")
+        )
     return found
 
 
@@ -302,6 +305,7 @@ async def _submit(request: Request, current: Served, form_id: str, lang: str) ->
         posted = None
     email = first(posted or {}, "email").strip()
     errors: list[tuple[str, str]] = []
+    admission = None
     if posted is None:
         errors.append(("form", t["su_err_unreadable"]))
     elif not (
@@ -310,9 +314,9 @@ async def _submit(request: Request, current: Served, form_id: str, lang: str) ->
     ):
         errors.append(("form", t["su_err_token"]))
     else:
-        wait = limiter(state).retry_after(client)
-        if wait:
-            return too_many(request, lang, wait)
+        admission = await limiter(state).admit(client)
+        if admission.wait:
+            return too_many(request, lang, admission.wait)
         content = signup.form_content(current.register, form_id, lang, base_url=settings.base_url)
         if first(posted, "text_digest") != texts.digest(content):
             errors.append(("consent", t["su_err_text_changed"]))
@@ -326,6 +330,8 @@ async def _submit(request: Request, current: Served, form_id: str, lang: str) ->
             except signup.InvalidEmailError:
                 errors.append(("email", t["su_err_email"]))
     if errors:
+        # A form refused for what it says does not count against the limit.
+        await limiter(state).give_back(admission)
         return _form_page(request, form_id, lang, email=email, errors=errors, status=400)
     now = dt.datetime.now(dt.UTC)
     try:
@@ -333,9 +339,7 @@ async def _submit(request: Request, current: Served, form_id: str, lang: str) ->
             begin, state, current, form=form_id, email=email, lang=lang, now=now
         )
     except MailNotSentError:
-        limiter(state).record(client)
         return problem(request, lang, "su_mail_failed_title", "su_mail_failed", 503)
-    limiter(state).record(client)
     return _sent_page(request, form_id, lang)
 
 
@@ -508,9 +512,8 @@ def _api_signup(segment: str) -> Any:
             form_id, data, lang, current = await _read_signup(request, segment, settings, cors)
         except _Refused as refused:
             return refused.response
-        client = client_address(request)
-        wait = limiter(state).retry_after(client)
-        if wait:
+        admission = await limiter(state).admit(client_address(request))
+        if wait := admission.wait:
             return JSONResponse(
                 {"detail": f"too many sign-ups from this address; try again in {wait} seconds"},
                 status_code=429,
@@ -522,13 +525,11 @@ def _api_signup(segment: str) -> Any:
                 begin, state, current, form=form_id, email=data.email, lang=lang, now=now
             )
         except MailNotSentError:
-            limiter(state).record(client)
             return JSONResponse(
                 {"detail": "the confirmation mail could not be sent just now; try again later"},
                 status_code=503,
                 headers={"Retry-After": "300", **cors},
             )
-        limiter(state).record(client)
         return JSONResponse(
             {"status": "pending", "confirmation": "email", "form": form_id},
             status_code=202,
