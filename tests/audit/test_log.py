@@ -302,6 +302,17 @@ def test_malformed_entries_are_refused(
         append(session, **arguments)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("value", ["user:\x00", "user:\ud800"], ids=["nul", "lone-surrogate"])
+def test_text_no_database_stores_is_refused_before_anything_is_written(
+    engine: Engine, value: str
+) -> None:
+    for field in ("actor", "action", "object_id"):
+        arguments = {"actor": "system", "action": "x.done", field: value}
+        with transaction(engine) as session, pytest.raises(AuditEntryError, match=field):
+            append(session, **arguments)  # type: ignore[arg-type]
+    assert entries(engine) == []
+
+
 def test_appending_without_the_chain_head_is_a_clear_error(engine: Engine) -> None:
     with transaction(engine) as session:
         session.execute(AuditEntry.metadata.tables["audit_head"].delete())

@@ -19,6 +19,7 @@ from ombud.consent import (
     EventType,
     InvalidChoiceError,
 )
+from ombud.store.models import AuditEntry
 
 BOTH = {"statistics": True, "marketing": True}
 NONE = {"statistics": False, "marketing": False}
@@ -434,3 +435,14 @@ def test_object_ids_with_a_letter_in_every_group_pass_the_audit_guard() -> None:
         checked += 1
         for prefix in ("choice", "batch"):
             assert audit.find_personal_data(f"{prefix}:{object_id}") is None, object_id
+
+
+def test_a_choice_without_the_audit_chain_head_is_refused_and_nothing_is_stored(
+    ledger: Ledger,
+) -> None:
+    with store.transaction(ledger.engine) as session:
+        session.execute(AuditEntry.metadata.tables["audit_head"].delete())
+    with pytest.raises(audit.AuditChainError, match="db upgrade"):
+        ledger.choose(visitor(), {"statistics": True, "marketing": False})
+    with store.transaction(ledger.engine) as session:
+        assert session.scalars(select(ConsentEvent)).all() == []

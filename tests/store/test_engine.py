@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import Engine, text
+import datetime as dt
 
-from ombud.store import make_engine, transaction
+import pytest
+from sqlalchemy import Engine, select, text
+
+from ombud import audit
+from ombud.store import make_engine, transaction, upgrade
+from ombud.store.models import AuditEntry
 
 
 def test_sqlite_enforces_foreign_keys_and_uses_wal(sqlite_url: str) -> None:
@@ -48,3 +52,21 @@ def test_a_transaction_rolls_back_everything_on_error(engine: Engine) -> None:
         insert_then_fail()
     with transaction(engine) as session:
         assert session.execute(text("SELECT count(*) FROM scratch")).scalar() == 0
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_times_whatever_the_servers_date_style(postgres_schema_url: str) -> None:
+    # psycopg parses only ISO dates; a database set to another DateStyle must not matter.
+    url = postgres_schema_url + "%20-cDateStyle%3DSQL%2CDMY%20-cTimeZone%3DAmerica%2FNew_York"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with transaction(engine) as session:
+            entry = audit.append(session, actor="system", action="x.done")
+            assert entry.time.utcoffset() == dt.timedelta(0)
+        with transaction(engine) as session:
+            (stored,) = session.scalars(select(AuditEntry)).all()
+            assert stored.time == entry.time
+            assert audit.verify(session).ok
+    finally:
+        engine.dispose()

@@ -97,13 +97,7 @@ def append(
     """
     entry = prepare_entry(actor=actor, action=action, object_id=object_id, counts=counts)
     if session.get_bind().dialect.name == "postgresql":
-        try:
-            row = session.execute(_APPEND_POSTGRESQL, entry.parameters()).one()
-        except IntegrityError as exc:
-            if _head_missing(exc):
-                raise AuditChainError(_NO_HEAD) from None
-            raise
-        return entry.written(row)
+        return entry.written(run_append(session, _APPEND_POSTGRESQL, entry.parameters()))
     # Taking the next seq locks the database (SQLite) until commit: a concurrent
     # append waits here and then reads our entry as head.
     taken = session.execute(_TAKE_SEQ).one_or_none()
@@ -159,7 +153,7 @@ class PreparedEntry(NamedTuple):
         seq, time, prev_hash, hash_ = row
         return AuditEntry(
             seq=seq,
-            time=time,
+            time=time.astimezone(dt.UTC),  # PostgreSQL answers in the session's zone
             actor=self.actor,
             action=self.action,
             object_id=self.object_id,
@@ -234,13 +228,22 @@ RETURNING e.seq, e.time, e.prev_hash, e.hash"""  # noqa: S608 - see above
 _APPEND_POSTGRESQL = text("WITH " + postgresql_append())
 
 
-def _head_missing(error: IntegrityError) -> bool:
-    """Whether ``error`` is the INSERT of :func:`postgresql_append` finding no head."""
-    diag = getattr(error.orig, "diag", None)
-    return (
-        getattr(diag, "table_name", None) == "audit_entries"
-        and getattr(diag, "column_name", None) == "seq"
-    )
+def run_append(session: Session, statement: Any, parameters: Mapping[str, object]) -> Any:
+    """Run a statement ending in :func:`postgresql_append`; return its one row.
+
+    Raises :class:`AuditChainError` when the chain head is missing (the statement
+    then failed whole).
+    """
+    try:
+        return session.execute(statement, parameters).one()
+    except IntegrityError as exc:
+        diag = getattr(exc.orig, "diag", None)
+        if (getattr(diag, "table_name", None), getattr(diag, "column_name", None)) == (
+            "audit_entries",
+            "seq",
+        ):
+            raise AuditChainError(_NO_HEAD) from None
+        raise
 
 
 def head(session: Session) -> Head:
@@ -260,6 +263,10 @@ _NO_HEAD = (
 def _check_text(field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise AuditEntryError(f"audit entry {field} must be a non-empty string")
+    if not value.isprintable() and not _storable(value):
+        raise AuditEntryError(
+            f"audit entry {field} holds a NUL or a lone surrogate, which no database stores"
+        )
     if len(value) > MAX_LENGTH:
         raise AuditEntryError(
             f"audit entry {field} is {len(value)} characters; the limit is {MAX_LENGTH}"
@@ -271,6 +278,17 @@ def _check_text(field: str, value: object) -> None:
             "actors and objects by id (e.g. 'user:42', 'request:abc123'), never personal "
             "data (DESIGN §5)"
         )
+
+
+def _storable(value: str) -> bool:
+    """Whether a text column of every backend takes ``value``: no NUL, valid UTF-8."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _checked_counts(counts: object) -> dict[str, int]:

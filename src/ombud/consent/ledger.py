@@ -583,14 +583,18 @@ def _write(
     dialect = session.get_bind().dialect
     statement = _statement(dialect)
     if dialect.name == "postgresql":
-        session.execute(
+        # State rows in key order: concurrent batches lock shared rows in one order
+        # and wait for each other rather than deadlock.
+        states = sorted(states, key=lambda row: (row["subject_digest"], row["purpose"]))
+        audit_log.run_append(
+            session,
             statement,
             {
                 "events": json.dumps(events, default=_json_value, separators=(",", ":")),
                 "states": json.dumps(states, default=_json_value, separators=(",", ":")),
                 **entry.parameters(),
             },
-        ).one()
+        )
         return
     if events:
         session.execute(sqlite_insert(_EVENTS), events)

@@ -73,12 +73,27 @@ def make_engine(url: str) -> Engine:
         # chose for each while the tables were still small (a consent_state lookup that
         # scans the table, forever, on the writer's long-lived connection; found by
         # bench/consent_ingest.py), and they do not survive a transaction-mode pooler.
-        return create_engine(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"prepare_threshold": None})
     except (ArgumentError, NoSuchModuleError) as exc:
         raise StoreError(
             f"cannot use the database URL {display_url(parsed)}: {exc}; Ombud supports "
             "sqlite:///PATH and postgresql+psycopg://..."
         ) from None
+    event.listen(engine, "connect", _iso_dates)
+    return engine
+
+
+def _iso_dates(dbapi_connection: Any, _record: Any) -> None:
+    """Dates in ISO style on every PostgreSQL connection.
+
+    psycopg reads times only in that style: a server or database set to another
+    ``DateStyle`` (``SQL, DMY``, say) would make every read of a time fail, and
+    in autocommit (the consent writer) fail after the statement had committed.
+    """
+    style = dbapi_connection.info.parameter_status("DateStyle") or ""
+    if not style.startswith("ISO"):
+        dbapi_connection.execute("SET DateStyle TO ISO")
+        dbapi_connection.commit()
 
 
 def _sqlite_engine(url: URL) -> Engine:
