@@ -22,6 +22,7 @@ from consent_ledger import Ledger, visitor
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func, select, text
 
+from loops import run
 from ombud import audit, store
 from ombud.consent import ConsentEvent, ConsentStateRow, EventType
 from ombud.consent.ledger import PendingChoice, prepare_choice
@@ -122,7 +123,7 @@ def test_concurrent_choices_share_a_transaction_and_an_audit_entry(ledger: Ledge
         return list(await asyncio.gather(*(writer.record(c) for c in choices)))
 
     try:
-        recorded = asyncio.run(record_all())
+        recorded = run(record_all())
     finally:
         writer.close()
     assert [r.choice_id for r in recorded] == [c.choice_id for c in choices]
@@ -157,7 +158,7 @@ def test_a_batch_is_two_statements_in_autocommit_on_postgresql(
 
     event.listen(ledger.engine, "before_cursor_execute", seen)
     try:
-        asyncio.run(record_all())
+        run(record_all())
     finally:
         writer.close()
         event.remove(ledger.engine, "before_cursor_execute", seen)
@@ -192,7 +193,7 @@ def test_a_later_choice_in_the_same_batch_sees_the_earlier_one(ledger: Ledger) -
         return list(await asyncio.gather(*(writer.record(c) for c in choices)))
 
     try:
-        first, _, then = asyncio.run(record_all())
+        first, _, then = run(record_all())
     finally:
         writer.close()
     assert len(batches(ledger.engine)) == 1
@@ -224,14 +225,14 @@ def test_a_failed_batch_fails_every_choice_in_it_and_stores_nothing(ledger: Ledg
 
     try:
         with refusing_audit(ledger.engine):
-            outcomes = asyncio.run(record_all(10))
+            outcomes = run(record_all(10))
         assert all(isinstance(o, WriteFailedError) for o in outcomes)
         assert "the disk is full" in str(outcomes[0].__cause__)
         assert count(ledger.engine, ConsentEvent) == 0
         assert count(ledger.engine, ConsentStateRow) == 0
         assert batches(ledger.engine) == []
         # The same writer records the next batch.
-        again = asyncio.run(record_all(3))
+        again = run(record_all(3))
     finally:
         writer.close()
     assert not any(isinstance(o, BaseException) for o in again)
@@ -255,7 +256,7 @@ def test_closing_writes_everything_queued_and_refuses_the_rest(ledger: Ledger) -
             return list(done), exc
         return list(done), None
 
-    recorded, refused = asyncio.run(scenario())
+    recorded, refused = run(scenario())
     assert len(recorded) == 30
     receipts = {e.receipt_id for r in recorded for e in r.events}
     assert stored(ledger.engine, receipts) == receipts

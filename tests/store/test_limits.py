@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, func, select
 
+from loops import run
 from ombud.store import make_engine, transaction
 from ombud.store.crypto import Keys
 from ombud.store.limits import Admission, SubmissionHit, SubmissionLimit, give_back, take
@@ -87,14 +87,14 @@ def test_limiters_of_two_server_processes_share_the_count(database_url: str) -> 
         SubmissionLimiter(engine, KEYS, REQUESTS, clock=lambda: next(clock)) for engine in engines
     ]
 
-    async def submit(which: int) -> Admission:
-        return await limiters[which].admit("198.51.100.7")
+    def submit(which: int) -> Admission:
+        return run(limiters[which].admit("198.51.100.7"))
 
     try:
-        outcomes = [asyncio.run(submit(i % 2)) for i in range(6)]
+        outcomes = [submit(i % 2) for i in range(6)]
         assert [a.wait == 0 for a in outcomes] == [True] * 5 + [False]
-        asyncio.run(limiters[1].give_back(outcomes[0]))
-        assert asyncio.run(submit(0)).wait == 0
+        run(limiters[1].give_back(outcomes[0]))
+        assert submit(0).wait == 0
     finally:
         for engine in engines:
             engine.dispose()
