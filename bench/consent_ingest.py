@@ -439,6 +439,17 @@ def batches(conninfo: str) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def checkpoints(conninfo: str) -> int:
+    """Checkpoints PostgreSQL has started so far (timed and requested): one during a row
+    flushes every page written since the last, and commits wait behind it."""
+    with psycopg.connect(conninfo) as connection:
+        row = connection.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def stack() -> str:
     """The event loop and HTTP parser uvicorn picks here (uvloop and httptools if installed)."""
     found = {name: importlib.util.find_spec(name) is not None for name in ("uvloop", "httptools")}
@@ -456,6 +467,7 @@ class Point:
     batches: int
     choices: int
     cpu: dict[str, float]
+    checkpoints: int
 
     @property
     def rate(self) -> float:
@@ -470,6 +482,7 @@ def run_point(
     connections: int,
 ) -> Point:
     before = batches(conninfo)
+    checkpoints_before = checkpoints(conninfo)
     cpu = Cpu(server)
     load = asyncio.run(
         drive(
@@ -479,7 +492,13 @@ def run_point(
     shares = cpu.shares()
     after = batches(conninfo)
     return Point(
-        server.workers, connections, load, after[0] - before[0], after[1] - before[1], shares
+        server.workers,
+        connections,
+        load,
+        after[0] - before[0],
+        after[1] - before[1],
+        shares,
+        checkpoints(conninfo) - checkpoints_before,
     )
 
 
@@ -523,7 +542,7 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
     print()
     print(
         "processes  connections  choices/s  events/s   p50 ms   p99 ms  choices/batch  "
-        "cores: server  PostgreSQL  load  others"
+        "cores: server  PostgreSQL  load  others  checkpoints"
     )
     for p in points:
         print(
@@ -533,6 +552,7 @@ def measure(url: str, conninfo: str, work: Path, args: argparse.Namespace) -> No
             f"{percentile(p.load.latencies, 0.99) * 1000:7.1f}  "
             f"{p.choices / max(p.batches, 1):13.1f}  {p.cpu['server']:13.2f}  "
             f"{p.cpu['PostgreSQL']:10.2f}  {p.cpu['load generator']:4.2f}  {p.cpu['others']:6.2f}"
+            f"  {p.checkpoints:11d}"
         )
         if set(p.load.statuses) != {201}:
             print(f"{'':22}  answers other than 201: {dict(sorted(p.load.statuses.items()))}")
