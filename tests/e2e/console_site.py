@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import email
-import email.policy
 import json
 import random
 import re
@@ -28,7 +26,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +34,14 @@ from harness import serving
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from console_cases import new_request, outbox_texts
 from ombud import store
 from ombud.consent.ledger import record_choice
 from ombud.consent.texts import banner_text
 from ombud.demo import build_demo
 from ombud.rights.decisions import complete_task, decide_objection, extend, refuse
 from ombud.rights.execution import run
-from ombud.rights.intake import NewRequest, create_request, get_request
+from ombud.rights.intake import get_request
 from ombud.rights.models import Channel, DataRequest, ManualTask
 from ombud.settings import Settings
 from ombud.store.users import Role, create_user
@@ -99,35 +97,22 @@ class Console:
         actor: str = "test",
     ) -> str:
         """A request registered as received at ``received`` (default now); its id."""
-        served = self.app.state.register.current()
-        with store.transaction(self.engine) as session:
-            return create_request(
-                session,
-                NewRequest(
-                    type=kind,
-                    identifiers=identifiers,
-                    channel=channel,
-                    controller_id=controller,
-                    activities=activities or [],
-                    verified_note="Called back on the number in the CRM" if verified else None,
-                ),
-                register=served.register,
-                register_version=served.version,
-                keys=self.app.state.keys,
-                actor=actor,
-                now=received or dt.datetime.now(dt.UTC),
-            ).id
+        return new_request(
+            self.app,
+            self.engine,
+            kind,
+            identifiers,
+            verified=verified,
+            received=received,
+            activities=activities,
+            controller=controller,
+            channel=channel,
+            actor=actor,
+        )
 
     def mails(self) -> list[str]:
         """Subject and text of every mail the console sent, oldest first."""
-        texts = []
-        for path in sorted(self.outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            assert isinstance(message, EmailMessage)
-            body = message.get_body(preferencelist=("plain",))
-            assert body is not None
-            texts.append(f"{message['Subject']}\n{body.get_content()}")
-        return texts
+        return outbox_texts(self.outbox)
 
     def load(self, request_id: str) -> DataRequest:
         with store.transaction(self.engine) as session:

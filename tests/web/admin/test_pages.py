@@ -10,8 +10,6 @@ figures as text.
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import html
 import itertools
 import json
@@ -20,7 +18,6 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +26,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from console_cases import new_request, outbox_texts
 from ombud import store
 from ombud.consent.ledger import record_choice
 from ombud.consent.texts import banner_text
 from ombud.demo import build_demo
-from ombud.rights.intake import NewRequest, create_request, get_request
-from ombud.rights.models import Channel, DataRequest, RequestState
+from ombud.rights.intake import get_request
+from ombud.rights.models import DataRequest, RequestState
 from ombud.rights.states import move
 from ombud.settings import Settings
 from ombud.store.users import Role, create_user
@@ -109,24 +107,16 @@ class Console:
         activities: list[str] | None = None,
     ) -> str:
         """A request registered by a handler, verified or not."""
-        served = self.app.state.register.current()
-        with store.transaction(self.engine) as session:
-            return create_request(
-                session,
-                NewRequest(
-                    type=kind,
-                    identifiers=identifiers,
-                    channel=Channel.HANDLER,
-                    controller_id=controller,
-                    activities=activities or [],
-                    verified_note="called back on the number in the CRM" if verified else None,
-                ),
-                register=served.register,
-                register_version=served.version,
-                keys=self.app.state.keys,
-                actor="test",
-                now=received or dt.datetime.now(dt.UTC),
-            ).id
+        return new_request(
+            self.app,
+            self.engine,
+            kind,
+            identifiers,
+            verified=verified,
+            received=received,
+            controller=controller,
+            activities=activities,
+        )
 
     def load(self, request_id: str) -> DataRequest:
         with store.transaction(self.engine) as session:
@@ -134,14 +124,7 @@ class Console:
 
     def mails(self) -> list[str]:
         """Subject and text of every mail sent, oldest first."""
-        texts = []
-        for path in sorted(self.outbox.glob("*.eml")):
-            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            assert isinstance(message, EmailMessage)
-            body = message.get_body(preferencelist=("plain",))
-            assert body is not None
-            texts.append(f"{message['Subject']}\n{body.get_content()}")
-        return texts
+        return outbox_texts(self.outbox)
 
 
 def csrf(browser: TestClient) -> str:
