@@ -84,31 +84,9 @@ class Console:
         person = self.person("everywhere")
         return [("email", person["email"]), ("personnummer", person["personal_number"])]
 
-    def request(
-        self,
-        kind: str,
-        identifiers: list[tuple[str, str]],
-        *,
-        verified: bool = False,
-        received: dt.datetime | None = None,
-        activities: list[str] | None = None,
-        controller: str | None = None,
-        channel: Channel = Channel.HANDLER,
-        actor: str = "test",
-    ) -> str:
-        """A request registered as received at ``received`` (default now); its id."""
-        return new_request(
-            self.app,
-            self.engine,
-            kind,
-            identifiers,
-            verified=verified,
-            received=received,
-            activities=activities,
-            controller=controller,
-            channel=channel,
-            actor=actor,
-        )
+    def request(self, kind: str, identifiers: list[tuple[str, str]], **options: Any) -> str:
+        """A request, received at ``received`` (default now); options as ``new_request``."""
+        return new_request(self.app, self.engine, kind, identifiers, **options)
 
     def mails(self) -> list[str]:
         """Subject and text of every mail the console sent, oldest first."""

@@ -96,27 +96,9 @@ class Console:
         assert answer.status_code == 303, answer.text
         return browser
 
-    def request(
-        self,
-        kind: str,
-        identifiers: list[tuple[str, str]],
-        *,
-        verified: bool = False,
-        received: dt.datetime | None = None,
-        controller: str | None = None,
-        activities: list[str] | None = None,
-    ) -> str:
-        """A request registered by a handler, verified or not."""
-        return new_request(
-            self.app,
-            self.engine,
-            kind,
-            identifiers,
-            verified=verified,
-            received=received,
-            controller=controller,
-            activities=activities,
-        )
+    def request(self, kind: str, identifiers: list[tuple[str, str]], **options: Any) -> str:
+        """A request registered by a handler; options as ``new_request``."""
+        return new_request(self.app, self.engine, kind, identifiers, **options)
 
     def load(self, request_id: str) -> DataRequest:
         with store.transaction(self.engine) as session:
