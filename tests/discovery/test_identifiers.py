@@ -15,6 +15,7 @@ from ombud.discovery import (
     InvalidIdentifierError,
     Orgnr,
     Personnummer,
+    also_known_as,
     normalise,
     normalise_email,
     normalise_ip,
@@ -311,3 +312,13 @@ def test_no_kind_accepts_blank(kind: str) -> None:
 def test_public_api_is_exported() -> None:
     for name in ombud.discovery.__all__:
         assert getattr(ombud.discovery, name) is not None, name
+
+
+def test_a_sole_traders_organisation_number_and_personnummer_stand_for_each_other() -> None:
+    person = normalise("personnummer", "811218-9876", today=TODAY)
+    firm = normalise("orgnr", "811218-9876", today=TODAY)
+    assert also_known_as("personnummer", person) == (("orgnr", person),)
+    assert also_known_as("orgnr", firm) == (("personnummer", firm),)
+    # A legal person's organisation number, and other kinds, stand for nobody else.
+    assert also_known_as("orgnr", normalise("orgnr", "556036-0793", today=TODAY)) == ()
+    assert also_known_as("email", "anna@example.se") == ()

@@ -450,3 +450,20 @@ def test_the_largest_batch_is_answered_whole(engine: Engine, keys: Keys, almi: R
     )
     assert len(decisions) == 30_000
     assert sum(not d.allowed for d in decisions if d.activity == "direct-marketing") == 1_000
+
+
+def test_a_person_suppressed_by_personnummer_is_suppressed_as_a_sole_trader_too(
+    engine: Engine, keys: Keys, almi: Register
+) -> None:
+    # An enskild firma's organisation number is the owner's personnummer: a bought list
+    # that names the firm reaches the person who objected.
+    suppress(engine, keys, "personnummer", "811218-9876", reason="objection")
+    firm = {"orgnr": "811218-9876"}
+    legal_person = {"orgnr": "556036-0793"}
+    decisions = decide(engine, keys, almi, ["telemarketing"], [firm, legal_person])
+    assert refused(decisions) == {"telemarketing": ("suppressed",)}
+    assert refused(decisions, 1) == {}
+    # And the other way round: the firm's objection covers its owner.
+    suppress(engine, keys, "orgnr", "19560101-1231", reason="objection")
+    decisions = decide(engine, keys, almi, ["telemarketing"], [{"personnummer": "560101-1231"}])
+    assert refused(decisions) == {"telemarketing": ("suppressed",)}

@@ -382,3 +382,27 @@ def test_unreachable_system_is_reported_and_retried(demo: Demo) -> None:
     demo.register_path.write_text(text, encoding="utf-8")
     request = demo.run(request_id)
     assert request.state == RequestState.COMPLETED, _steps(request)
+
+
+def test_a_sole_traders_company_is_their_own_data(demo: Demo) -> None:
+    # An enskild firma's organisation number is the owner's personnummer: the company row
+    # is the person's data, found by access and gone after erasure (not another party's
+    # row that only loses its link to the person).
+    sole = demo.person("sole_trader")
+    ((email,),) = demo.sql("crm", f"SELECT email FROM persons WHERE id = {sole['person_id']}")
+    identifiers = [("email", email), ("personnummer", sole["orgnr"])]
+    access = demo.run(demo.request("access", identifiers))
+    assert access.state == RequestState.COMPLETED, _steps(access)
+    crm = next(s for s in access.steps if s.system_id == "crm")
+    assert (crm.result or {})["found"]["companies"] == 1
+    document = json.loads(_answer(demo).read("registerutdrag.json"))
+    assert sole["orgnr"] in json.dumps(document, ensure_ascii=False)
+
+    demo.run(demo.request("erasure", identifiers))
+    assert demo.sql("crm", f"SELECT orgnr FROM companies WHERE id = {sole['company_id']}") == []
+    # The invoices to the firm stay, restricted, for the bookkeeping hold.
+    kept = demo.sql(
+        "accounting", f"SELECT restricted FROM invoices WHERE company_id = {sole['company_id']}"
+    )
+    assert kept
+    assert all(row[0] for row in kept)

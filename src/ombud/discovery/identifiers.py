@@ -42,6 +42,7 @@ __all__ = [
     "InvalidIdentifierError",
     "Orgnr",
     "Personnummer",
+    "also_known_as",
     "normalise",
     "normalise_email",
     "normalise_ip",
@@ -370,6 +371,25 @@ def truncate_ip(value: str) -> str:
 
 
 # --- any kind -------------------------------------------------------------------------
+
+
+#: A canonical personnummer's length; a legal person's organisation number has 10 digits.
+_PERSONNUMMER_DIGITS = 12
+
+
+def also_known_as(kind: str, canonical: str) -> tuple[tuple[str, str], ...]:
+    """The same subject's identifier under other kinds, from a canonical one.
+
+    A sole trader's (enskild firma) organisation number is the owner's
+    personnummer, so each stands for the other: rows filed under the company
+    are the person's, and a person's objection or erasure covers the company.
+    An organisation number of a legal person stands for nobody else.
+    """
+    if kind == "personnummer":
+        return (("orgnr", canonical),)
+    if kind == "orgnr" and len(canonical) == _PERSONNUMMER_DIGITS:
+        return (("personnummer", canonical),)
+    return ()
 
 
 def normalise(kind: str, value: str, *, today: date) -> str:  # noqa: PLR0911 - one per kind

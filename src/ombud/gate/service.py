@@ -43,7 +43,7 @@ from enum import StrEnum
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ombud.discovery import InvalidIdentifierError, normalise
+from ombud.discovery import InvalidIdentifierError, also_known_as, normalise
 from ombud.gate.consent import NO_CONSENT_LEDGER, ConsentSource, ConsentState
 from ombud.gate.errors import (
     BatchTooLargeError,
@@ -234,10 +234,16 @@ def _digests(
                 )
                 continue
             try:
-                mine.add(keys.identifier(kind, normalise(kind, value, today=today)))
+                canonical = normalise(kind, value, today=today)
             except InvalidIdentifierError as exc:
                 # The message never contains the value (ombud.discovery's promise).
                 problems.append(SubjectProblem(index, kind, str(exc)))
+                continue
+            mine.add(keys.identifier(kind, canonical))
+            # A sole trader's organisation number is their personnummer: either suppresses both.
+            mine.update(
+                keys.identifier(other, same) for other, same in also_known_as(kind, canonical)
+            )
         if len(problems) >= MAX_PROBLEMS:
             break
         digests.append(frozenset(mine))

@@ -33,6 +33,7 @@ from ombud.connectors import (
     traverse,
 )
 from ombud.consent.ledger import erase_subject
+from ombud.discovery import also_known_as
 from ombud.register.model import Register
 from ombud.rights.errors import RequestStateError
 from ombud.rights.intake import get_request, plaintext_identifiers
@@ -297,6 +298,9 @@ class _Work:
         values: dict[str, set[str]] = {}
         for kind, value in plaintext_identifiers(self.request, self.runtime.keys):
             values.setdefault(kind, set()).add(value)
+            # A sole trader's company rows are the person's (its orgnr is their personnummer).
+            for other, same in also_known_as(kind, value):
+                values.setdefault(other, set()).add(same)
         return Lookup({kind: frozenset(v) for kind, v in values.items()})
 
     def _match(self, connector: Connector, spec: SystemSpec) -> Match:
