@@ -235,6 +235,11 @@ LISTINGS: list[tuple[dict[str, object], str]] = [
     ({"overdue_on": TODAY}, "af"),
     ({"overdue_on": TODAY + dt.timedelta(days=1)}, "afe"),
     ({"overdue_on": dt.date(2025, 10, 15)}, ""),
+    # due within a week: today counts, yesterday does not; b by its extended date
+    ({"open_only": True, "due_between": (TODAY, TODAY + dt.timedelta(days=7))}, "e"),
+    ({"due_between": (dt.date(2025, 11, 5), dt.date(2025, 12, 8))}, "fec"),
+    ({"due_between": (dt.date(2025, 12, 9), dt.date(2025, 12, 22))}, "b"),
+    ({"due_between": (dt.date(2025, 10, 22), dt.date(2025, 10, 22))}, ""),
     ({"controller_ids": ["almi-vast"]}, "eb"),
     ({"controller_ids": ["almi-vast", "almi-invest"], "overdue_on": TODAY}, "f"),
     ({"controller_ids": []}, ""),

@@ -158,6 +158,7 @@ def list_requests(
     states: Collection[RequestState] | None = None,
     types: Collection[RequestType] | None = None,
     overdue_on: dt.date | None = None,
+    due_between: tuple[dt.date, dt.date] | None = None,
     controller_ids: Collection[str] | None = None,
     limit: int | None = None,
     offset: int = 0,
@@ -168,7 +169,8 @@ def list_requests(
     ``open_only`` keeps requests not yet closed; ``states``, ``types`` and
     ``controller_ids`` keep requests with one of those values (an empty collection
     keeps none); ``overdue_on`` keeps open requests whose due date, extended or not,
-    is before that day. ``limit`` and ``offset`` take one page of the result; the
+    is before that day; ``due_between`` (first, last) those due on one of those days,
+    both included. ``limit`` and ``offset`` take one page of the result; the
     order is total, so consecutive pages neither repeat nor skip a request.
     """
     query = (
@@ -179,11 +181,12 @@ def list_requests(
                 states=states,
                 types=types,
                 overdue_on=overdue_on,
+                due_between=due_between,
                 controller_ids=controller_ids,
             )
         )
         .order_by(
-            func.coalesce(DataRequest.extended_due_on, DataRequest.due_on),
+            _due(),
             DataRequest.received_at,
             DataRequest.id,
         )
@@ -200,6 +203,7 @@ def count_requests(
     states: Collection[RequestState] | None = None,
     types: Collection[RequestType] | None = None,
     overdue_on: dt.date | None = None,
+    due_between: tuple[dt.date, dt.date] | None = None,
     controller_ids: Collection[str] | None = None,
 ) -> int:
     """How many requests :func:`list_requests` finds with the same filters, unpaged."""
@@ -212,6 +216,7 @@ def count_requests(
                 states=states,
                 types=types,
                 overdue_on=overdue_on,
+                due_between=due_between,
                 controller_ids=controller_ids,
             )
         )
@@ -225,6 +230,7 @@ def _conditions(
     states: Collection[RequestState] | None,
     types: Collection[RequestType] | None,
     overdue_on: dt.date | None,
+    due_between: tuple[dt.date, dt.date] | None,
     controller_ids: Collection[str] | None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
@@ -237,11 +243,17 @@ def _conditions(
     if overdue_on is not None:
         # Overdue is a state of open requests only: a late answer once given is not "overdue".
         conditions.append(DataRequest.state.in_(sorted(s.value for s in OPEN_STATES)))
-        due = func.coalesce(DataRequest.extended_due_on, DataRequest.due_on)
-        conditions.append(due < overdue_on)
+        conditions.append(_due() < overdue_on)
+    if due_between is not None:
+        conditions.append(_due().between(*due_between))
     if controller_ids is not None:
         conditions.append(DataRequest.controller_id.in_(sorted(controller_ids)))
     return conditions
+
+
+def _due() -> ColumnElement[dt.date]:
+    """A request's due date: the extended one where there is one."""
+    return func.coalesce(DataRequest.extended_due_on, DataRequest.due_on)
 
 
 def plaintext_identifiers(request: DataRequest, keys: Keys) -> list[tuple[str, str]]:

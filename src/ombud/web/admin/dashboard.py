@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ombud import store
 from ombud.register.model import Register
 from ombud.rights.deadlines import STOCKHOLM, add_months, swedish_date
+from ombud.rights.intake import count_requests, list_requests
 from ombud.rights.models import DataRequest, RequestType
 from ombud.web.admin.audit import recent_entries
 from ombud.web.admin.auth import (
@@ -31,12 +32,14 @@ from ombud.web.admin.auth import (
 from ombud.web.admin.charts import Series, bar_chart
 from ombud.web.admin.consent import consent_rate_chart
 from ombud.web.admin.labels import code, labels
-from ombud.web.admin.requests import deadline_of, open_requests, request_rows
+from ombud.web.admin.requests import request_rows, visible_controllers
 
 router = APIRouter(tags=["console"], include_in_schema=False)
 
 #: Open requests listed on the dashboard; the rest are a link away.
 SHOWN_OPEN = 15
+#: "Due soon": due today or within this many days (the summary line says 7).
+DUE_SOON_DAYS = 7
 MONTHS = 12
 
 
@@ -81,7 +84,18 @@ def dashboard(
     since = add_months(today.replace(day=1), -(MONTHS - 1))
     start = dt.datetime.combine(since, dt.time(), tzinfo=STOCKHOLM)
     with store.transaction(request.app.state.engine) as session:
-        opened = open_requests(session, user)
+        controllers = visible_controllers(user)
+        opened = list_requests(
+            session, open_only=True, controller_ids=controllers, limit=SHOWN_OPEN
+        )
+        open_count = count_requests(session, open_only=True, controller_ids=controllers)
+        overdue = count_requests(session, overdue_on=today, controller_ids=controllers)
+        soon = count_requests(
+            session,
+            open_only=True,
+            due_between=(today, today + dt.timedelta(days=DUE_SOON_DAYS)),
+            controller_ids=controllers,
+        )
         query = select(DataRequest.type, DataRequest.received_at).where(
             DataRequest.received_at >= start
         )
@@ -92,8 +106,6 @@ def dashboard(
         entries = recent_entries(
             session, user, lang=lang, root=request.scope.get("root_path", "").rstrip("/")
         )
-    overdue = sum(deadline_of(r).is_overdue(today) for r in opened)
-    soon = sum(deadline_of(r).is_due_within(7, today=today) for r in opened)
     return console_page(
         request,
         "admin/dashboard.html.j2",
@@ -102,8 +114,8 @@ def dashboard(
         t=t,
         nav="dashboard",
         title=t["dashboard_title"],
-        rows=request_rows(opened[:SHOWN_OPEN], today=today, lang=lang),
-        open_count=len(opened),
+        rows=request_rows(opened, today=today, lang=lang),
+        open_count=open_count,
         overdue=overdue,
         soon=soon,
         per_month=requests_per_month(per_month, today=today, lang=lang),

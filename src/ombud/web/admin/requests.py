@@ -164,11 +164,6 @@ def request_rows(rows: list[DataRequest], *, today: dt.date, lang: str) -> list[
     return shown
 
 
-def open_requests(session: Session, user: CurrentUser) -> list[DataRequest]:
-    """The open requests ``user`` may see, most urgent first."""
-    return list_requests(session, open_only=True, controller_ids=visible_controllers(user))
-
-
 # --- the list ---------------------------------------------------------------------------------
 
 
