@@ -1,19 +1,21 @@
-"""Cases and mail for the console's tests (tests/web/admin and the browser tests)."""
+"""The console on a copy of the demo, for its tests (tests/web/admin and the browser tests)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import email
 import email.policy
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ombud import store
-from ombud.rights.intake import NewRequest, create_request
-from ombud.rights.models import Channel
+from ombud.rights.intake import NewRequest, create_request, get_request
+from ombud.rights.models import Channel, DataRequest
 
 
 def new_request(
@@ -61,3 +63,35 @@ def outbox_texts(outbox: Path) -> list[str]:
         assert body is not None
         texts.append(f"{message['Subject']}\n{body.get_content()}")
     return texts
+
+
+@dataclass
+class DemoConsole:
+    """The app on a copy of the demo (``directory``, its ``demo.json`` as ``manifest``),
+    mailing to the file ``outbox``."""
+
+    app: FastAPI
+    directory: Path
+    manifest: dict[str, Any]
+    outbox: Path
+
+    @property
+    def engine(self) -> Any:
+        return self.app.state.engine
+
+    def person(self, name: str) -> dict[str, Any]:
+        """An edge case of the demo (``demo.json``), e.g. ``everywhere``."""
+        found: dict[str, Any] = self.manifest["edge_cases"][name]
+        return found
+
+    def request(self, kind: str, identifiers: list[tuple[str, str]], **options: Any) -> str:
+        """A request registered by a handler; options as :func:`new_request`'s."""
+        return new_request(self.app, self.engine, kind, identifiers, **options)
+
+    def load(self, request_id: str) -> DataRequest:
+        with store.transaction(self.engine) as session:
+            return get_request(session, request_id)
+
+    def mails(self) -> list[str]:
+        """Subject and text of every mail the console sent, oldest first."""
+        return outbox_texts(self.outbox)

@@ -29,12 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
 from harness import serving
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from console_cases import new_request, outbox_texts
+from console_cases import DemoConsole
 from ombud import store
 from ombud.consent.ledger import record_choice
 from ombud.consent.texts import banner_text
@@ -55,14 +54,10 @@ SEEDED_PEOPLE = range(10, 30)
 
 
 @dataclass
-class Console:
-    """The console as served to the browser: its URL, app (engine, keys) and demo."""
+class Console(DemoConsole):
+    """The console as served to the browser at ``url``, with a user of every role."""
 
     url: str
-    app: FastAPI
-    directory: Path
-    manifest: dict[str, Any]
-    outbox: Path
     #: The e-mail of the user of each role; every one has :data:`PASSWORD`.
     users: dict[Role, str]
     #: How the audit log names the user of each role (``user:<id>``).
@@ -70,31 +65,10 @@ class Console:
     #: Ids of the requests :func:`seed_cases` made, by what they show.
     seeded: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def engine(self) -> Any:
-        return self.app.state.engine
-
-    def person(self, name: str) -> dict[str, Any]:
-        """An edge case of the demo (``demo.json``), e.g. ``everywhere``."""
-        found: dict[str, Any] = self.manifest["edge_cases"][name]
-        return found
-
     def everywhere(self) -> list[tuple[str, str]]:
         """The identifiers of the demo's person who is in every system."""
         person = self.person("everywhere")
         return [("email", person["email"]), ("personnummer", person["personal_number"])]
-
-    def request(self, kind: str, identifiers: list[tuple[str, str]], **options: Any) -> str:
-        """A request, received at ``received`` (default now); options as ``new_request``."""
-        return new_request(self.app, self.engine, kind, identifiers, **options)
-
-    def mails(self) -> list[str]:
-        """Subject and text of every mail the console sent, oldest first."""
-        return outbox_texts(self.outbox)
-
-    def load(self, request_id: str) -> DataRequest:
-        with store.transaction(self.engine) as session:
-            return get_request(session, request_id)
 
     def run(self, request_id: str, *, at: dt.datetime, actor: str) -> DataRequest:
         """Run a verified request as it would have run at ``at``."""
@@ -183,7 +157,7 @@ def running_console(directory: Path) -> Iterator[Console]:
             )
             actors[role] = f"user:{user.id}"
     with serving(app) as base_url:
-        yield Console(base_url, app, demo, manifest, outbox, users, actors)
+        yield Console(app, demo, manifest, outbox, url=base_url, users=users, actors=actors)
     app.state.engine.dispose()
 
 

@@ -95,7 +95,13 @@ def append(
     data and :class:`AuditEntryError` for any other unusable field; nothing is
     written then.
     """
-    entry = prepare_entry(actor=actor, action=action, object_id=object_id, counts=counts)
+    return append_prepared(
+        session, prepare_entry(actor=actor, action=action, object_id=object_id, counts=counts)
+    )
+
+
+def append_prepared(session: Session, entry: PreparedEntry) -> AuditEntry:
+    """:func:`append` of an entry :func:`prepare_entry` has checked already."""
     if session.get_bind().dialect.name == "postgresql":
         return entry.written(run_append(session, _APPEND_POSTGRESQL, entry.parameters()))
     # Taking the next seq locks the database (SQLite) until commit: a concurrent
@@ -106,7 +112,12 @@ def append(
     seq, prev_hash = taken
     time = dt.datetime.now(dt.UTC)
     canonical = canonical_entry(
-        seq=seq, time=time, actor=actor, action=action, object_id=object_id, counts=entry.counts
+        seq=seq,
+        time=time,
+        actor=entry.actor,
+        action=entry.action,
+        object_id=entry.object_id,
+        counts=entry.counts,
     )
     written = entry.written((seq, time, prev_hash, entry_hash(prev_hash, canonical)))
     # A plain INSERT, not the ORM's unit of work: appends are on every hot path.

@@ -578,8 +578,8 @@ def _write(
     entry: audit_log.PreparedEntry,
 ) -> None:
     """Insert ``events``, upsert their ``states`` (each state row at most once) and append
-    ``entry``: one statement on PostgreSQL; on SQLite an executemany per table and
-    :func:`ombud.audit.append`."""
+    ``entry``: one statement on PostgreSQL; on SQLite an executemany per table and the
+    append."""
     dialect = session.get_bind().dialect
     statement = _statement(dialect)
     if dialect.name == "postgresql":
@@ -599,13 +599,7 @@ def _write(
     if events:
         session.execute(sqlite_insert(_EVENTS), events)
         session.execute(statement, states)
-    audit.append(
-        session,
-        actor=entry.actor,
-        action=entry.action,
-        object_id=entry.object_id,
-        counts=entry.counts,
-    )
+    audit_log.append_prepared(session, entry)
 
 
 def _chunks(values: Set[str]) -> Iterator[list[str]]:

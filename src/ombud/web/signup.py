@@ -33,7 +33,6 @@ from ombud.mail import MailDeliveryError, MailError, MailTransport
 from ombud.register.model import Register
 from ombud.settings import Settings
 from ombud.store.crypto import Keys
-from ombud.store.limits import SubmissionLimit
 from ombud.web.forms import (
     Form,
     FormError,
@@ -89,12 +88,8 @@ def user_agent(request: Request) -> str | None:
 
 
 def limiter(state: State) -> SubmissionLimiter:
-    """The sign-up limit: ``app.state.signup_limiter``, made on first use if the app has none."""
-    found: SubmissionLimiter | None = getattr(state, "signup_limiter", None)
-    if found is None:
-        found = state.signup_limiter = SubmissionLimiter(
-            state.engine, state.keys, SubmissionLimit("signups")
-        )
+    """The limit that sign-ups and manage-link requests share (``create_app`` makes it)."""
+    found: SubmissionLimiter = state.signup_limiter
     return found
 
 

@@ -23,16 +23,15 @@ from typing import Any
 
 import httpx2
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from console_cases import new_request, outbox_texts
+from console_cases import DemoConsole
 from ombud import store
 from ombud.consent.ledger import record_choice
 from ombud.consent.texts import banner_text
 from ombud.demo import build_demo
 from ombud.rights.intake import get_request
-from ombud.rights.models import DataRequest, RequestState
+from ombud.rights.models import RequestState
 from ombud.rights.states import move
 from ombud.settings import Settings
 from ombud.store.users import Role, create_user
@@ -54,22 +53,10 @@ def built_demo_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @dataclass
-class Console:
+class Console(DemoConsole):
     """The app on a copy of the demo, with helpers to log in as a role and make requests."""
 
-    app: FastAPI
-    directory: Path
-    manifest: dict[str, Any]
-    outbox: Path
     _emails: itertools.count[int] = field(default_factory=itertools.count)
-
-    @property
-    def engine(self) -> Any:
-        return self.app.state.engine
-
-    def person(self, name: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.manifest["edge_cases"][name]
-        return found
 
     def client(self, role: Role, *, controller: str | None = None) -> TestClient:
         """A browser logged in (through /admin/login) as a new user with ``role``."""
@@ -95,18 +82,6 @@ class Console:
         )
         assert answer.status_code == 303, answer.text
         return browser
-
-    def request(self, kind: str, identifiers: list[tuple[str, str]], **options: Any) -> str:
-        """A request registered by a handler; options as ``new_request``."""
-        return new_request(self.app, self.engine, kind, identifiers, **options)
-
-    def load(self, request_id: str) -> DataRequest:
-        with store.transaction(self.engine) as session:
-            return get_request(session, request_id)
-
-    def mails(self) -> list[str]:
-        """Subject and text of every mail sent, oldest first."""
-        return outbox_texts(self.outbox)
 
 
 def csrf(browser: TestClient) -> str:
